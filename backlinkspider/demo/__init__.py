@@ -1,0 +1,1 @@
+"""The demo web that ``backlinks demo`` crawls, and the proxy that serves it."""

@@ -1,0 +1,82 @@
+"""The short report a crawl prints when it ends (``BACKLINKS_REPORT``).
+
+It reads what the crawl stored, not what it counted in memory, so it shows what
+a user will find in MongoDB. It runs on ``spider_closed``, which Scrapy sends
+after the item pipelines have closed, i.e. after the last batch is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from backlinkspider import store
+
+
+class CrawlReport:
+    """Print the crawl's backlink summary to standard output."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.top = crawler.settings.getint("BACKLINKS_REPORT_TOP")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("BACKLINKS_REPORT"):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    async def spider_closed(self, spider, reason):
+        started = self.crawler.stats.get_value("start_time") or datetime.now(timezone.utc)
+        targets = sorted(getattr(spider, "targets", ()) or ())
+        text = await deferred_to_future(deferToThread(self.render, started, targets, reason))
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    def render(self, started: datetime, targets: list[str], reason: str) -> str:
+        stats = self.crawler.stats
+        client = store.connect(self.crawler.settings)
+        try:
+            db = client[self.crawler.settings.get("MONGO_DATABASE")]
+            since = {"$gte": started}
+            pages = db[store.PAGES].count_documents({"fetched_at": since})
+            failed = db[store.PAGES].count_documents({"fetched_at": since, "error": {"$ne": ""}})
+            seen = db[store.BACKLINKS].count_documents({"last_seen": since})
+            new = db[store.BACKLINKS].count_documents({"first_seen": since})
+            lines = [
+                "",
+                f"backlinkspider report ({reason}, database {db.name!r})",
+                f"  pages fetched {pages} ({failed} without links: errors, non-HTML)"
+                f"   backlinks seen {seen} ({new} new)"
+                f"   lost writes {sum(v for k, v in stats.get_stats().items() if k.endswith('_lost'))}",
+            ]
+            if targets:
+                for domain in targets:
+                    lines += _domain_lines(store.domain_summary(db, domain, self.top))
+            else:
+                lines.append("  most linked external domains this crawl:")
+                lines += [f"    {n:6d}  {d}" for d, n in store.top_target_domains(db, started, self.top)]
+            return "\n".join(lines) + "\n\n"
+        finally:
+            client.close()
+
+
+def _domain_lines(s: dict) -> list[str]:
+    types = "   ".join(f"{t} {n}" for t, n in s["link_types"].items())
+    lines = [
+        f"  backlinks into {s['domain']}: {s['backlinks']}"
+        f"   referring domains {s['referring_domains']}   referring pages {s['referring_pages']}",
+        f"    {types}",
+    ]
+    if s["top_referring_domains"]:
+        lines.append("    top referring domains: " + ", ".join(f"{d} ({n})" for d, n in s["top_referring_domains"]))
+    if s["top_anchors"]:
+        lines.append("    top anchors: " + ", ".join(f"{a!r} ({n})" for a, n in s["top_anchors"]))
+    return lines

@@ -1,0 +1,97 @@
+"""Every setting of backlinkspider, in one place.
+
+Our own settings can be overridden from the environment under the same name
+(``MONGO_URI=… scrapy crawl backlinks``), which is how containers and CI
+configure a crawl; ``-s NAME=value`` on the command line still wins over both.
+Scrapy's own settings keep Scrapy's usual ways (``-s``, ``custom_settings``).
+"""
+
+import os
+from pathlib import Path
+
+from backlinkspider import __version__
+
+
+def _env(name, default):
+    """The environment's value for ``name``, cast to the type of ``default``."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+BOT_NAME = "backlinkspider"
+SPIDER_MODULES = ["backlinkspider.spiders"]
+NEWSPIDER_MODULE = "backlinkspider.spiders"
+
+# --- Identity: site owners must be able to tell who crawls them and how to reach us.
+BOT_CONTACT_URL = _env("BOT_CONTACT_URL", "https://github.com/backlinkspider/backlinkspider")
+USER_AGENT = _env(
+    "USER_AGENT", f"Mozilla/5.0 (compatible; backlinkspider/{__version__}; +{BOT_CONTACT_URL})"
+)
+ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", True)  # Scrapy's Protego parser (RFC 9309)
+
+# --- Politeness: a handful of parallel requests per site, adapted to its latency.
+CONCURRENT_REQUESTS = _env("CONCURRENT_REQUESTS", 32)
+CONCURRENT_REQUESTS_PER_DOMAIN = _env("CONCURRENT_REQUESTS_PER_DOMAIN", 4)
+DOWNLOAD_DELAY = _env("DOWNLOAD_DELAY", 0.25)
+AUTOTHROTTLE_ENABLED = _env("AUTOTHROTTLE_ENABLED", True)
+AUTOTHROTTLE_START_DELAY = _env("AUTOTHROTTLE_START_DELAY", 1.0)
+AUTOTHROTTLE_MAX_DELAY = _env("AUTOTHROTTLE_MAX_DELAY", 30.0)
+AUTOTHROTTLE_TARGET_CONCURRENCY = _env("AUTOTHROTTLE_TARGET_CONCURRENCY", 2.0)
+
+# --- Scope: how much of each seed site to walk.
+# Pages requested per site (a seed's registered domain); 0 = no cap.
+SITE_PAGE_LIMIT = _env("SITE_PAGE_LIMIT", 10_000)
+DEPTH_LIMIT = _env("DEPTH_LIMIT", 0)
+# Honour a page-level robots nofollow for following too, as polite crawlers do;
+# its links are recorded either way.
+FOLLOW_PAGE_NOFOLLOW = _env("FOLLOW_PAGE_NOFOLLOW", False)
+DEPTH_PRIORITY = 1  # breadth-first within a site: the pages nearest the seed first
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# --- Bad input: bounded downloads, bounded waits, every outcome reaches the spider.
+DOWNLOAD_TIMEOUT = _env("DOWNLOAD_TIMEOUT", 30)
+DOWNLOAD_MAXSIZE = _env("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)  # pages bigger than this are skipped
+DOWNLOAD_WARNSIZE = _env("DOWNLOAD_WARNSIZE", 2 * 1024 * 1024)
+RETRY_TIMES = _env("RETRY_TIMES", 2)
+REDIRECT_MAX_TIMES = _env("REDIRECT_MAX_TIMES", 10)
+HTTPERROR_ALLOW_ALL = True  # 4xx/5xx pages are recorded in `pages`, not silently dropped
+COOKIES_ENABLED = False  # a link crawler has no session to keep
+TELNETCONSOLE_ENABLED = False
+
+# --- Components.
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.classify.ClassifyPipeline": 200,
+    "pipelines.mongo.MongoPipeline": 300,
+}
+EXTENSIONS = {
+    "backlinkspider.report.CrawlReport": 500,
+}
+
+# --- Storage.
+# Empty MONGO_URI: start the embedded SecantusDB server (pip install 'backlinkspider[embedded]').
+MONGO_URI = _env("MONGO_URI", "")
+MONGO_DATABASE = _env("MONGO_DATABASE", "backlinks")
+MONGO_BATCH_PAGES = _env("MONGO_BATCH_PAGES", 200)  # flush after this many pages…
+MONGO_BATCH_OPS = _env("MONGO_BATCH_OPS", 20_000)  # …or this many buffered writes…
+MONGO_FLUSH_INTERVAL = _env("MONGO_FLUSH_INTERVAL", 5.0)  # …or this many seconds
+MONGO_MAX_PENDING_BATCHES = _env("MONGO_MAX_PENDING_BATCHES", 4)  # back-pressure
+MONGO_WRITE_RETRIES = _env("MONGO_WRITE_RETRIES", 5)
+_data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+EMBEDDED_MONGO_DIR = _env("EMBEDDED_MONGO_DIR", str(_data_home / "backlinkspider" / "mongo"))
+
+# --- The report printed when a crawl ends.
+BACKLINKS_REPORT = _env("BACKLINKS_REPORT", True)
+BACKLINKS_REPORT_TOP = _env("BACKLINKS_REPORT_TOP", 10)
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = _env("LOG_LEVEL", "INFO")

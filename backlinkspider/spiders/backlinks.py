@@ -1,0 +1,204 @@
+"""The ``backlinks`` spider: walk each seed site, emit one ``PageItem`` per page.
+
+A seed's *site* is its registered domain, every host under it. The spider
+follows links inside the page's site and records, never follows, the others.
+Every fetch outcome (a page, an HTTP error, a timeout, a binary or oversized
+body) becomes a ``PageItem``, so the ``pages`` collection tells what happened
+to each URL, and a log line and a stat say it too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.http import HtmlResponse, TextResponse
+
+from backlinkspider.items import PageItem
+from backlinkspider.links import extract
+from backlinkspider.robots_meta import header_directives
+from backlinkspider.urls import canonicalize_with_host, registered_domain
+
+# Download failures worth a name of their own in stats, logs and `pages.error`.
+_ERRORS = (
+    (DownloadTimeoutError, "timeout"),
+    (DownloadCancelledError, "too_large"),  # DOWNLOAD_MAXSIZE exceeded
+    (CannotResolveHostError, "dns"),
+    (DownloadConnectionRefusedError, "connection_refused"),
+    (ResponseDataLossError, "data_loss"),
+    (DownloadFailedError, "download_failed"),
+)
+_SNIFF = 1024  # bytes looked at to tell a binary body from text
+
+
+def load_seeds(arg: str | None) -> list[str]:
+    """Seed URLs from ``URL[,URL…]`` or ``@file`` (one URL a line, ``#`` comments)."""
+    if not arg:
+        return []
+    if arg.startswith("@"):
+        lines = Path(arg[1:]).read_text(encoding="utf-8").splitlines()
+        raw = [line.split("#", 1)[0] for line in lines]
+    else:
+        raw = arg.split(",")
+    return [u for u in (r.strip() for r in raw) if u]
+
+
+def load_targets(arg: str | None) -> frozenset[str]:
+    """Registered domains from ``DOMAIN[,DOMAIN…]``; URLs and hosts are reduced to theirs."""
+    targets = set()
+    for raw in (arg or "").split(","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        found = canonicalize_with_host(raw if "://" in raw else f"http://{raw}")
+        if found:
+            targets.add(registered_domain(found[1]))
+    return frozenset(targets)
+
+
+class BacklinksSpider(scrapy.Spider):
+    """Crawl seed sites and record every link that leaves them (or enters a target).
+
+    Arguments: ``seeds`` (``URL[,URL…]`` or ``@file``) and ``targets``
+    (``DOMAIN[,DOMAIN…]``, optional: without it every external link is stored).
+    """
+
+    name = "backlinks"
+
+    def __init__(self, seeds: str | None = None, targets: str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.targets = load_targets(targets)
+        self.seed_urls: list[str] = []
+        sites = set()
+        for raw in load_seeds(seeds):
+            found = canonicalize_with_host(raw if "://" in raw else f"http://{raw}")
+            if found is None:
+                self.logger.error("Ignoring seed %r: not an http(s) URL", raw)
+                continue
+            self.seed_urls.append(found[0])
+            sites.add(registered_domain(found[1]))
+        # Scrapy's OffsiteMiddleware drops requests (redirects included) that
+        # leave these sites: the spider never leaves its seeds' sites.
+        self.allowed_domains = sorted(sites)
+        self._requested: set[str] = set()
+        self._site_requests: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.site_page_limit = crawler.settings.getint("SITE_PAGE_LIMIT")
+        spider.follow_page_nofollow = crawler.settings.getbool("FOLLOW_PAGE_NOFOLLOW")
+        return spider
+
+    async def start(self):
+        if not self.seed_urls:
+            self.logger.error("No seeds: pass -a seeds=URL[,URL…] or -a seeds=@file")
+        for url in self.seed_urls:
+            request = self._request(url, registered_domain(self._host(url)))
+            if request is not None:
+                yield request
+
+    # -- following -------------------------------------------------------
+
+    @staticmethod
+    def _host(url: str) -> str:
+        found = canonicalize_with_host(url)
+        return found[1] if found else ""
+
+    def _request(self, url: str, site: str) -> scrapy.Request | None:
+        """A request for ``url`` unless already asked for or its site is at its page cap."""
+        if url in self._requested:
+            return None
+        if self.site_page_limit and self._site_requests[site] >= self.site_page_limit:
+            if self._site_requests[site] == self.site_page_limit:
+                self.logger.info("Site %s reached SITE_PAGE_LIMIT=%d", site, self.site_page_limit)
+                self.crawler.stats.inc_value("backlinks/site_page_limit_reached")
+                self._site_requests[site] += 1  # log once
+            return None
+        self._requested.add(url)
+        self._site_requests[site] += 1
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error)
+
+    # -- callbacks -------------------------------------------------------
+
+    def parse(self, response):
+        stats = self.crawler.stats
+        page = PageItem(url=response.url, status=response.status, fetched_at=_now())
+        if not 200 <= response.status < 300:
+            stats.inc_value(f"backlinks/pages/http_{response.status}")
+            self.logger.info("HTTP %d, no links taken: %s", response.status, response.url)
+            page.error = f"http_{response.status}"
+            yield page
+            return
+        page.error = _unusable(response)
+        if page.error:
+            stats.inc_value(f"backlinks/pages/{page.error}")
+            self.logger.info("Skipping %s body (%s): %s", page.error,
+                             response.headers.get("Content-Type", b"").decode("latin-1"), response.url)
+            yield page
+            return
+        try:
+            found = extract(response.text, response.url)
+        except Exception:  # a parser bug must not end the crawl
+            self.logger.exception("Could not parse %s", response.url)
+            stats.inc_value("backlinks/pages/parse_error")
+            page.error = "parse_error"
+            yield page
+            return
+
+        directives = found.directives | header_directives(response.headers.getlist("X-Robots-Tag"))
+        page.title = found.title
+        page.page_nofollow = "nofollow" in directives
+        page.page_noindex = "noindex" in directives
+        page.links_found = found.links_found
+        page.links = found.links
+        stats.inc_value("backlinks/pages/parsed")
+        yield page
+
+        if page.page_nofollow and not self.follow_page_nofollow:
+            stats.inc_value("backlinks/pages/nofollow_not_followed")
+            return
+        site = registered_domain(self._host(response.url))
+        suffix = "." + site
+        for link in found.links:
+            if link.host == site or link.host.endswith(suffix):
+                request = self._request(link.url, site)
+                if request is not None:
+                    yield request
+
+    def on_error(self, failure):
+        """Log and count a failed request; a failed download is still a `pages` entry."""
+        request = failure.request
+        if failure.check(IgnoreRequest):  # robots.txt, offsite, too many redirects
+            self.logger.debug("Ignored %s: %s", request.url, failure.value)
+            return
+        error = next((name for cls, name in _ERRORS if failure.check(cls)), "error")
+        self.crawler.stats.inc_value(f"backlinks/pages/{error}")
+        self.logger.warning("Fetch failed (%s) for %s: %s", error, request.url, failure.value)
+        yield PageItem(url=request.url, status=0, fetched_at=_now(), error=error)
+
+
+def _unusable(response) -> str:
+    """Why a 2xx response yields no links ("" if it is usable HTML)."""
+    if not isinstance(response, TextResponse):
+        return "not_html"
+    if b"\x00" in response.body[:_SNIFF]:  # a binary file served as text
+        return "binary"
+    if not isinstance(response, HtmlResponse):
+        return "not_html"
+    return ""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,84 @@
+"""URL canonical form, hosts and registered domains.
+
+Every URL the project stores or follows goes through :func:`canonicalize`, so one
+link written five different ways (``HTTP://Acme.com:80/a#top``, `` /a ``…) is one
+document in MongoDB. Registered domains come from tldextract with the Public
+Suffix List snapshot bundled in the wheel: a crawler must never stall or change
+its answers because a download of the list failed or moved on.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import tldextract
+from w3lib.html import strip_html5_whitespace
+from w3lib.url import safe_url_string
+
+HTTP_SCHEMES = frozenset({"http", "https"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# suffix_list_urls=() makes tldextract use only its bundled snapshot (no network);
+# private suffixes make janedoe.blogspot.com a site of its own, as it is in reality.
+_extract = tldextract.TLDExtract(
+    suffix_list_urls=(), include_psl_private_domains=True, cache_dir=None
+)
+
+
+def canonicalize(href: str, base: str | None = None) -> str | None:
+    """Return the absolute, canonical form of ``href``, or None if it is not a web URL."""
+    found = canonicalize_with_host(href, base)
+    return found[0] if found else None
+
+
+def canonicalize_with_host(href: str, base: str | None = None) -> tuple[str, str] | None:
+    """Return ``(canonical URL, host)`` for ``href``, or None if it is not a web URL.
+
+    Canonical means: surrounding white space stripped, resolved against ``base``,
+    fragment dropped, scheme and host lower-case, IDN host in punycode, default
+    port dropped, empty path made ``/``, percent-encoding made safe (w3lib).
+    The query string is kept as written: reordering it would store a URL that
+    the page never linked to.
+    """
+    href = strip_html5_whitespace(href)
+    if base is not None:
+        try:
+            href = urljoin(base, href)
+        except ValueError:  # e.g. "http://[broken" in the href
+            return None
+    try:
+        parts = urlsplit(safe_url_string(href))
+        port = parts.port
+    except ValueError:  # invalid port, bad IPv6 literal, un-IDNA-able host
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if scheme not in HTTP_SCHEMES or not host:
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    if parts.username is not None:
+        userinfo = parts.username
+        if parts.password is not None:
+            userinfo += f":{parts.password}"
+        netloc = f"{userinfo}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")), host
+
+
+def host_of(url: str) -> str:
+    """The lower-case host of a canonical URL."""
+    return urlsplit(url).hostname or ""
+
+
+@lru_cache(maxsize=65536)
+def registered_domain(host: str) -> str:
+    """The registered domain of ``host`` (``www.acme.co.uk`` -> ``acme.co.uk``).
+
+    Hosts with no public suffix (IP addresses, ``localhost``, intranet names)
+    are their own registered domain, so they still form a site of one host.
+    """
+    if not host:
+        return ""
+    return _extract(host).top_domain_under_public_suffix or host

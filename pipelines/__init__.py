@@ -1,0 +1,1 @@
+"""Item pipelines: normalize (domains), classify (link types, scope), mongo (storage)."""
