@@ -7,17 +7,44 @@ adds ``nofollow`` to every link; a link with none of them is ``follow``.
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 QUALIFIERS = frozenset({"nofollow", "sponsored", "ugc"})
-FOLLOW = ["follow"]
+
+
+def link_types(rel: list[str], page_nofollow: bool) -> list[str]:
+    """Sorted link types of a link: its rel qualifiers, or ``["follow"]``."""
+    types = {t for t in rel if t in QUALIFIERS}
+    if page_nofollow:
+        types.add("nofollow")
+    return sorted(types) if types else ["follow"]
+
+
+def classify(item, targets: Set[str]) -> None:
+    """Classify ``item``'s links in place and keep only the backlinks worth storing.
+
+    With ``targets``, those are the links whose registered domain is a target
+    (internal ones too, flagged ``internal``); without, every external link.
+    A page keeps one link per (target URL, anchor), the first in document
+    order: that pair, with the page, is the stored document's key.
+    """
+    kept, seen = [], set()
+    for link in item.links:
+        link.internal = link.domain == item.domain
+        item.links_external += not link.internal
+        if (link.domain not in targets) if targets else link.internal:
+            continue
+        key = (link.url, link.anchor)
+        if key in seen:
+            continue
+        seen.add(key)
+        link.link_types = link_types(link.rel, item.page_nofollow)
+        kept.append(link)
+    item.links = kept
 
 
 class ClassifyPipeline:
-    """Classify each link and keep the backlinks: links into the targets, or all external links.
-
-    A page keeps one link per (target URL, anchor), the first in document
-    order: that pair is the stored document's key. Dropped links are counted in
-    stats; the page item itself always goes on (``pages`` records every page).
-    """
+    """Apply :func:`classify` with the spider's ``targets``; count the links kept."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -27,25 +54,6 @@ class ClassifyPipeline:
         return cls(crawler)
 
     def process_item(self, item):
-        targets = getattr(self.crawler.spider, "targets", None) or frozenset()
-        kept, seen = [], set()
-        for link in item.links:
-            link.internal = link.domain == item.domain
-            item.links_external += not link.internal
-            if targets:
-                if link.domain not in targets:
-                    continue
-            elif link.internal:
-                continue
-            key = (link.url, link.anchor)
-            if key in seen:
-                continue
-            seen.add(key)
-            types = {t for t in link.rel if t in QUALIFIERS}
-            if item.page_nofollow:
-                types.add("nofollow")
-            link.link_types = sorted(types) if types else FOLLOW
-            kept.append(link)
-        self.crawler.stats.inc_value("backlinks/links/kept", len(kept))
-        item.links = kept
+        classify(item, getattr(self.crawler.spider, "targets", None) or frozenset())
+        self.crawler.stats.inc_value("backlinks/links/kept", len(item.links))
         return item

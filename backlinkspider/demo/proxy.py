@@ -72,6 +72,7 @@ class WebProxy(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.resolvers = list(resolvers)
         self.requests: list[tuple[str, str, str]] = []  # (method, host, path)
+        self.user_agents: set[str] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -98,9 +99,10 @@ class WebProxy(ThreadingHTTPServer):
         with self._lock:
             return [p for _, h, p in self.requests if host is None or h == host]
 
-    def respond(self, method: str, host: str, path: str) -> Response:
+    def respond(self, method: str, host: str, path: str, user_agent: str = "") -> Response:
         with self._lock:
             self.requests.append((method, host, path))
+            self.user_agents.add(user_agent)
         for resolve in self.resolvers:
             found = resolve(host, path)
             if found is not None:
@@ -122,7 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         host = (parts.hostname or self.headers.get("Host", "").split(":")[0]).lower()
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        response = self.server.respond(self.command, host, path)
+        response = self.server.respond(self.command, host, path, self.headers.get("User-Agent", ""))
         if response.delay:
             time.sleep(response.delay)
         self.send_response(response.status)

@@ -1,0 +1,85 @@
+"""Real servers for the tests: SecantusDB over TCP and the test web's proxy.
+
+Crawls run as ``scrapy crawl backlinks`` subprocesses from the repo root, exactly
+as a user runs them (Twisted's reactor cannot be restarted inside one process).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymongo
+import pytest
+
+from backlinkspider.demo.proxy import WebProxy
+from backlinkspider.embedded import EmbeddedMongo
+from tests.web import sites
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Fast and bounded: the test web is on loopback, its slow page never answers.
+TEST_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "0",
+    "DOWNLOAD_TIMEOUT": "2",
+    "RETRY_TIMES": "1",
+    "DOWNLOAD_MAXSIZE": str(sites.HUGE // 2),
+    "MONGO_FLUSH_INTERVAL": "0.5",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory):
+    server = EmbeddedMongo(tmp_path_factory.mktemp("mongo"))
+    yield server.start()
+    server.stop()
+
+
+@pytest.fixture
+def db(mongo_uri):
+    client = pymongo.MongoClient(mongo_uri, tz_aware=True)
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield client[name]
+    client.drop_database(name)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def web():
+    proxy = WebProxy(sites.resolve).start()
+    yield proxy
+    proxy.stop()
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Integer stats from Scrapy's closing stats dump."""
+        return {k: int(v) for k, v in re.findall(r"'([\w/.-]+)': (\d+),?\n", self.stderr)}
+
+
+def run_crawl(mongo_uri: str, database: str, proxy: WebProxy, *args: str, **settings: str) -> Crawl:
+    """Run ``scrapy crawl backlinks ARGS`` against the test web; return its output."""
+    env = {**os.environ, "http_proxy": proxy.url, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database}
+    env.pop("no_proxy", None)
+    env.pop("NO_PROXY", None)
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "backlinks", *args]
+    for name, value in {**TEST_SETTINGS, **settings}.items():
+        cmd += ["-s", f"{name}={value}"]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    crawl = Crawl(done.returncode, done.stdout, done.stderr)
+    assert crawl.returncode == 0, crawl.stderr[-5000:]
+    assert "Traceback" not in crawl.stderr, crawl.stderr[-5000:]
+    return crawl

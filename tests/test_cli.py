@@ -1,0 +1,44 @@
+"""README's main command: `backlinks demo` on embedded defaults."""
+
+import os
+import subprocess
+
+import pymongo
+import pytest
+
+from backlinkspider import embedded
+
+
+@pytest.fixture
+def demo_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "http_proxy", "https_proxy")}
+    env["EMBEDDED_MONGO_DIR"] = str(tmp_path / "mongo")
+    env["MONGO_DATABASE"] = "demo"
+    return env
+
+
+def test_demo_crawls_into_the_embedded_store_and_reports(demo_env, tmp_path):
+    done = subprocess.run(["backlinks", "demo"], env=demo_env, capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)  # not the repo root: works from anywhere
+    assert done.returncode == 0, done.stderr
+    assert "backlinks into acme-tools.com: 8" in done.stdout
+    assert "referring domains 3" in done.stdout
+    assert "pages fetched 7" in done.stdout
+    # The embedded server was stopped with the crawl and left its data behind.
+    data = tmp_path / "mongo"
+    assert not (data / embedded.STATE_FILE).exists()
+    server = embedded.EmbeddedMongo(data)
+    client = pymongo.MongoClient(server.start())
+    try:
+        backlinks = client.demo.backlinks
+        assert backlinks.count_documents({"target_domain": "acme-tools.com"}) == 8
+        assert backlinks.count_documents({"source_url": {"$regex": "/private/"}}) == 0
+        assert backlinks.count_documents({"page_nofollow": True}) == 2
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_help_lists_the_commands():
+    done = subprocess.run(["backlinks", "--help"], capture_output=True, text=True, check=True)
+    assert "demo" in done.stdout and "scrapy crawl backlinks" in done.stdout

@@ -1,0 +1,72 @@
+from backlinkspider.links import extract
+
+PAGE = "http://site.com/dir/page.html"
+
+
+def links(html, url=PAGE):
+    return [(link.url, link.anchor, link.rel, link.kind) for link in extract(html, url).links]
+
+
+def test_a_and_area_are_links():
+    assert links('<a href="/x">X</a><map><area href="/y" alt="Y region"></map>') == [
+        ("http://site.com/x", "X", [], "text"), ("http://site.com/y", "Y region", [], "image")]
+
+
+def test_elements_without_href_are_not_links():
+    assert links('<a name="top">anchor</a><a>no href</a>') == []
+
+
+def test_base_href_is_honoured():
+    html = '<head><base href="https://cdn.other.com/a/"><base href="/ignored/"></head><a href="b.html">B</a>'
+    assert links(html) == [("https://cdn.other.com/a/b.html", "B", [], "text")]
+
+
+def test_relative_base_href_resolves_against_the_page():
+    assert links('<base href="/root/"><a href="x">x</a>')[0][0] == "http://site.com/root/x"
+
+
+def test_comments_and_script_text_are_not_links():
+    html = '<!-- <a href="/c">c</a> --><script>x = "<a href=/s>s</a>"</script><noscript></noscript><a href="/real">r</a>'
+    assert [u for u, *_ in links(html)] == ["http://site.com/real"]
+
+
+def test_only_http_targets():
+    html = ''.join(f'<a href="{h}">x</a>' for h in
+                   ["mailto:a@b.com", "javascript:go()", "tel:1", "data:,x", "ftp://f.com/", "https://ok.com/"])
+    page = extract(html, PAGE)
+    assert [link.url for link in page.links] == ["https://ok.com/"]
+    assert page.links_found == 6
+
+
+def test_anchor_text_decoded_and_collapsed():
+    html = '<a href="/x">  Fish&nbsp;&amp;\n\t<b>Chips</b>  &eacute;  </a>'
+    assert links(html)[0][1] == "Fish & Chips é"
+
+
+def test_image_anchor_uses_alt():
+    assert links('<a href="/x"><img src="i.png" alt=" Logo "></a>')[0][1:] == ("Logo", [], "image")
+    assert links('<a href="/x"><img src="a.png" alt="A"><img src="b.png" alt="B"></a>')[0][1] == "A B"
+    assert links('<a href="/x"><img src="i.png"></a>')[0][1:] == ("", [], "image")
+    assert links('<a href="/x">Text <img src="i.png" alt="ignored"></a>')[0][1:] == ("Text", [], "text")
+    assert links('<a href="/x"> </a>')[0][1:] == ("", [], "text")
+
+
+def test_rel_tokens():
+    assert links('<a href="/x" rel="UGC,nofollow  noopener ugc">x</a>')[0][2] == ["ugc", "nofollow", "noopener"]
+
+
+def test_meta_robots_and_title():
+    page = extract('<head><title> A\n title </title><meta name="GoogleBot" content="NoFollow">'
+                   '<meta name="bingbot" content="noindex"></head>', PAGE)
+    assert page.title == "A title"
+    assert page.directives == {"nofollow"}
+
+
+def test_malformed_html_still_yields_links():
+    html = '<p><a href="/one">one <b>bold</p><div><a href=/two>two</div></table></i><a href="/three'
+    assert [u for u, *_ in links(html)][:2] == ["http://site.com/one", "http://site.com/two"]
+
+
+def test_garbage_does_not_raise():
+    assert links("\x00\x01\x02<<<>>>&&&;;;" * 100) == []
+    assert links("") == []
