@@ -22,7 +22,7 @@ class Link:
     host: str = ""  # lower-case, punycode; set with the canonical URL
     # Filled by the pipelines:
     domain: str = ""  # registered domain
-    link_types: list[str] = field(default_factory=list)
+    link_types: list[str] | None = None
     internal: bool = False
 
 

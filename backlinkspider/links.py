@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from backlinkspider.items import Link
 from backlinkspider.robots_meta import META_NAMES, meta_directives
-from backlinkspider.urls import canonicalize, canonicalize_with_host
+from backlinkspider.urls import canonicalize, resolver
 
 _REL_SPLIT = re.compile(r"[\s,]+")
 
@@ -39,33 +39,52 @@ def rel_tokens(rel: str) -> list[str]:
     return list(dict.fromkeys(t for t in _REL_SPLIT.split(rel.lower()) if t))
 
 
-def extract(html: str, url: str) -> ExtractedPage:
+def markup(response) -> str | bytes:
+    """What to hand the parser: a UTF-8 body as it is, anything else decoded.
+
+    Lexbor parses UTF-8 natively and re-encodes a str to UTF-8 first, so most
+    of the web skips a decode and an encode; other encodings (header, BOM or
+    ``<meta charset>``, as Scrapy detects them) are decoded by Scrapy.
+    """
+    if response.encoding in _UTF8:
+        return response.body
+    return response.text
+
+
+_UTF8 = frozenset({"utf-8"})
+
+
+def extract(html: str | bytes, url: str) -> ExtractedPage:
     """Extract the title, robots meta directives and http(s) links of a page.
 
+    ``html`` is text, or UTF-8 bytes (see :func:`markup`).
     ``url`` is the page's final URL; links resolve against the first
     ``<base href>`` when the page has one, as browsers do.
     """
     tree = LexborHTMLParser(html)
     page = ExtractedPage()
 
+    # <base>, <title> and robots <meta> count only in <head>: one walk of a small subtree.
     base = url
-    base_node = tree.css_first("base[href]")
-    if base_node is not None:
-        base = canonicalize(base_node.attributes.get("href") or "", url) or url
+    head = tree.head
+    for node in head.css("base[href], title, meta[name]") if head is not None else ():
+        tag = node.tag
+        if tag == "base":
+            if base is url:  # the first <base href> wins
+                base = canonicalize(node.attrs.get("href") or "", url) or url
+        elif tag == "title":
+            if not page.title:
+                page.title = collapse(node.text())
+        elif (node.attrs.get("name") or "").strip().lower() in META_NAMES:
+            page.directives |= meta_directives(node.attrs.get("content") or "")
 
-    title = tree.css_first("title")
-    if title is not None:
-        page.title = collapse(title.text())
-
-    for meta in tree.css("meta[name]"):
-        name = (meta.attributes.get("name") or "").strip().lower()
-        if name in META_NAMES:
-            page.directives |= meta_directives(meta.attributes.get("content") or "")
-
-    for node in tree.css("a[href], area[href]"):
-        page.links_found += 1
-        attrs = node.attributes
-        found = canonicalize_with_host(attrs.get("href") or "", base)
+    resolve = resolver(base)
+    links = page.links
+    nodes = tree.css("a[href], area[href]")
+    page.links_found = len(nodes)
+    for node in nodes:
+        attrs = node.attrs  # lazy: reads only the attributes asked for
+        found = resolve(attrs.get("href") or "")
         if found is None:  # mailto:, javascript:, tel:, data:, broken
             continue
         if node.tag == "area":  # an image-map region: its alt is its anchor
@@ -76,7 +95,7 @@ def extract(html: str, url: str) -> ExtractedPage:
                 images = node.css("img")
                 if images:
                     kind = "image"
-                    anchor = collapse(" ".join(i.attributes.get("alt") or "" for i in images))
-        link = Link(found[0], anchor, rel_tokens(attrs.get("rel") or ""), kind, host=found[1])
-        page.links.append(link)
+                    anchor = collapse(" ".join(i.attrs.get("alt") or "" for i in images))
+        rel = attrs.get("rel")
+        links.append(Link(found[0], anchor, rel_tokens(rel) if rel else [], kind, found[1]))
     return page

@@ -9,6 +9,7 @@ its answers because a download of the list failed or moved on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -65,6 +66,75 @@ def canonicalize_with_host(href: str, base: str | None = None) -> tuple[str, str
             userinfo += f":{parts.password}"
         netloc = f"{userinfo}@{netloc}"
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")), host
+
+
+def resolver(base: str) -> Callable[[str], tuple[str, str] | None]:
+    """A memoised :func:`canonicalize_with_host` for the hrefs of one page.
+
+    Sites repeat the same hrefs on every page (navigation, footers), and a
+    relative href resolves the same way against any page of one directory, so
+    results are cached per base directory (``base`` up to its last ``/``) on
+    the raw href: a repeated link costs one dict look-up. Hrefs that depend on
+    the rest of the base (empty, ``#frag``, ``?q``, leading white space) are
+    resolved against the page and not cached. The caches are bounded by
+    ``RESOLVE_CACHE_SIZE`` entries in all, and emptied when full.
+    """
+    global _cached
+    base_dir = base[: base.rfind("/", 0, _path_end(base)) + 1]
+    cache = _dir_caches.get(base_dir)
+    if cache is None:
+        if len(_dir_caches) >= RESOLVE_CACHE_SIZE // 16:
+            clear_resolve_cache()
+        cache = _dir_caches[base_dir] = {}
+    get = cache.get
+
+    page_itself: list = []  # the base's own canonical form, computed on first use
+
+    def resolve(href: str) -> tuple[str, str] | None:
+        global _cached
+        found = get(href, _MISSING)
+        if found is not _MISSING:
+            return found
+        cut = href.find("#")
+        if cut == 0 or not href:  # the page itself
+            if not page_itself:
+                page_itself.append(canonicalize_with_host(base))
+            return page_itself[0]
+        if href[0] in _BASE_DEPENDENT:
+            return canonicalize_with_host(href, base)
+        bare = href[:cut] if cut > 0 else href  # the fragment is dropped anyway
+        found = get(bare, _MISSING)
+        if found is _MISSING:
+            found = cache[bare] = canonicalize_with_host(bare, base_dir)
+            _cached += 1
+        cache[href] = found
+        _cached += 1
+        if _cached > RESOLVE_CACHE_SIZE:
+            clear_resolve_cache()
+        return found
+
+    return resolve
+
+
+def clear_resolve_cache() -> None:
+    """Forget every memoised href (benchmarks start each round cold)."""
+    global _cached
+    for cache in _dir_caches.values():
+        cache.clear()
+    _dir_caches.clear()
+    _cached = 0
+
+
+def _path_end(url: str) -> int:
+    ends = [i for i in (url.find("?"), url.find("#")) if i >= 0]
+    return min(ends) if ends else len(url)
+
+
+RESOLVE_CACHE_SIZE = 1 << 17
+_BASE_DEPENDENT = frozenset("? \t\n\r\f")
+_MISSING = object()
+_dir_caches: dict[str, dict[str, tuple[str, str] | None]] = {}
+_cached = 0
 
 
 def host_of(url: str) -> str:

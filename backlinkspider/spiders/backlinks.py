@@ -26,7 +26,7 @@ from scrapy.exceptions import (
 from scrapy.http import HtmlResponse, TextResponse
 
 from backlinkspider.items import PageItem
-from backlinkspider.links import extract
+from backlinkspider.links import extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.urls import canonicalize_with_host, registered_domain
 
@@ -149,7 +149,7 @@ class BacklinksSpider(scrapy.Spider):
             yield page
             return
         try:
-            found = extract(response.text, response.url)
+            found = extract(markup(response), response.url)
         except Exception:  # a parser bug must not end the crawl
             self.logger.exception("Could not parse %s", response.url)
             stats.inc_value("backlinks/pages/parse_error")
