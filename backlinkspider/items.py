@@ -17,7 +17,7 @@ class Link:
 
     url: str  # absolute, canonical (backlinkspider.urls.canonicalize)
     anchor: str  # visible text, or the alt of images inside; may be ""
-    rel: list[str]  # distinct lower-case rel tokens, in the order written
+    rel: tuple[str, ...]  # distinct lower-case rel tokens, in the order written
     kind: str  # "text" or "image"
     host: str = ""  # lower-case, punycode; set with the canonical URL
     # Filled by the pipelines:

@@ -19,6 +19,7 @@ from backlinkspider.robots_meta import META_NAMES, meta_directives
 from backlinkspider.urls import canonicalize, resolver
 
 _REL_SPLIT = re.compile(r"[\s,]+")
+_NO_REL: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -34,9 +35,9 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def rel_tokens(rel: str) -> list[str]:
+def rel_tokens(rel: str) -> tuple[str, ...]:
     """Distinct lower-case tokens of a rel attribute, split on white space and commas."""
-    return list(dict.fromkeys(t for t in _REL_SPLIT.split(rel.lower()) if t))
+    return tuple(dict.fromkeys(t for t in _REL_SPLIT.split(rel.lower()) if t))
 
 
 def markup(response) -> str | bytes:
@@ -79,23 +80,29 @@ def extract(html: str | bytes, url: str) -> ExtractedPage:
             page.directives |= meta_directives(node.attrs.get("content") or "")
 
     resolve = resolver(base)
-    links = page.links
-    nodes = tree.css("a[href], area[href]")
-    page.links_found = len(nodes)
-    for node in nodes:
+    append = page.links.append
+    anchors = tree.css("a[href]")
+    areas = tree.css("area[href]")
+    page.links_found = len(anchors) + len(areas)
+    for node in anchors:
         attrs = node.attrs  # lazy: reads only the attributes asked for
         found = resolve(attrs.get("href") or "")
         if found is None:  # mailto:, javascript:, tel:, data:, broken
             continue
-        if node.tag == "area":  # an image-map region: its alt is its anchor
-            anchor, kind = collapse(attrs.get("alt") or ""), "image"
-        else:
-            anchor, kind = collapse(node.text(deep=True)), "text"
-            if not anchor:
-                images = node.css("img")
-                if images:
-                    kind = "image"
-                    anchor = collapse(" ".join(i.attrs.get("alt") or "" for i in images))
+        anchor = " ".join(node.text(deep=True).split())
+        kind = "text"
+        if not anchor:
+            images = node.css("img")
+            if images:
+                kind = "image"
+                anchor = collapse(" ".join(i.attrs.get("alt") or "" for i in images))
         rel = attrs.get("rel")
-        links.append(Link(found[0], anchor, rel_tokens(rel) if rel else [], kind, found[1]))
+        append(Link(found[0], anchor, rel_tokens(rel) if rel else _NO_REL, kind, found[1]))
+    for node in areas:  # image-map regions: their alt is their anchor
+        attrs = node.attrs
+        found = resolve(attrs.get("href") or "")
+        if found is not None:
+            rel = attrs.get("rel")
+            anchor = collapse(attrs.get("alt") or "")
+            append(Link(found[0], anchor, rel_tokens(rel) if rel else _NO_REL, "image", found[1]))
     return page

@@ -158,7 +158,7 @@ def _link_op(item, link) -> UpdateOne:
                 "source_domain": item.domain,
                 "target_host": link.host,
                 "target_domain": link.domain,
-                "rel": link.rel,
+                "rel": list(link.rel),
                 "link_types": link.link_types,
                 "page_nofollow": item.page_nofollow,
                 "kind": link.kind,

@@ -22,7 +22,7 @@ def test_link_types(rel, page_nofollow, expected):
 
 
 def _page(*urls, nofollow=False):
-    links = [Link(u, f"anchor {i % 2}", [], "text", host=u.split("/")[2]) for i, u in enumerate(urls)]
+    links = [Link(u, f"anchor {i % 2}", (), "text", host=u.split("/")[2]) for i, u in enumerate(urls)]
     item = PageItem("http://www.seed.com/p", 200, datetime.now(timezone.utc), page_nofollow=nofollow, links=links)
     return NormalizePipeline().process_item(item)
 

@@ -4,7 +4,7 @@ PAGE = "http://site.com/dir/page.html"
 
 
 def links(html, url=PAGE):
-    return [(link.url, link.anchor, link.rel, link.kind) for link in extract(html, url).links]
+    return [(link.url, link.anchor, list(link.rel), link.kind) for link in extract(html, url).links]
 
 
 def test_a_and_area_are_links():
