@@ -38,7 +38,7 @@ class PageItem:
     page_nofollow: bool = False
     page_noindex: bool = False
     links_found: int = 0  # every <a>/<area> with an href, http(s) or not
-    links_external: int = 0  # http(s) links off the page's site (set by classify)
+    links_external: int = 0  # http(s) links off the page's site
     links: list[Link] = field(default_factory=list)
     # Filled by the pipelines:
     host: str = ""

@@ -10,6 +10,7 @@ selector object. ``bench/extract.py`` measures it against Scrapy's
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser
@@ -27,7 +28,8 @@ class ExtractedPage:
     title: str = ""
     directives: set[str] = field(default_factory=set)  # from robots meta tags
     links_found: int = 0  # <a>/<area> elements with an href
-    links: list[Link] = field(default_factory=list)  # the http(s) ones
+    links: list[Link] = field(default_factory=list)  # the http(s) ones (the wanted ones)
+    others: list[tuple[str, str]] = field(default_factory=list)  # (url, host) of the rest
 
 
 def collapse(text: str) -> str:
@@ -55,10 +57,26 @@ def markup(response) -> str | bytes:
 _UTF8 = frozenset({"utf-8"})
 
 
-def extract(html: str | bytes, url: str) -> ExtractedPage:
+def _per_host(wants: Callable[[str], bool]) -> Callable[[str], bool]:
+    decided: dict[str, bool] = {}
+
+    def cached(host: str) -> bool:
+        answer = decided.get(host)
+        if answer is None:
+            answer = decided[host] = wants(host)
+        return answer
+
+    return cached
+
+
+def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = None) -> ExtractedPage:
     """Extract the title, robots meta directives and http(s) links of a page.
 
-    ``html`` is text, or UTF-8 bytes (see :func:`markup`).
+    ``html`` is text, or UTF-8 bytes (see :func:`markup`). ``wants(host)``, if
+    given, says which links can be stored: only those get anchor, rel and kind
+    (``links``); the rest are only resolved, for following (``others``). Most
+    links of a page point inside its own site, and a crawl stores none of them
+    unless they point into a target, so this skips most of the per-link work.
     ``url`` is the page's final URL; links resolve against the first
     ``<base href>`` when the page has one, as browsers do.
     """
@@ -81,6 +99,9 @@ def extract(html: str | bytes, url: str) -> ExtractedPage:
 
     resolve = resolver(base)
     append = page.links.append
+    other = page.others.append
+    if wants is not None:  # a page links to few hosts: ask once per host
+        wants = _per_host(wants)
     anchors = tree.css("a[href]")
     areas = tree.css("area[href]")
     page.links_found = len(anchors) + len(areas)
@@ -88,6 +109,9 @@ def extract(html: str | bytes, url: str) -> ExtractedPage:
         attrs = node.attrs  # lazy: reads only the attributes asked for
         found = resolve(attrs.get("href") or "")
         if found is None:  # mailto:, javascript:, tel:, data:, broken
+            continue
+        if wants is not None and not wants(found[1]):
+            other(found)
             continue
         anchor = " ".join(node.text(deep=True).split())
         kind = "text"
@@ -101,7 +125,11 @@ def extract(html: str | bytes, url: str) -> ExtractedPage:
     for node in areas:  # image-map regions: their alt is their anchor
         attrs = node.attrs
         found = resolve(attrs.get("href") or "")
-        if found is not None:
+        if found is None:
+            continue
+        if wants is not None and not wants(found[1]):
+            other(found)
+        else:
             rel = attrs.get("rel")
             anchor = collapse(attrs.get("alt") or "")
             append(Link(found[0], anchor, rel_tokens(rel) if rel else _NO_REL, "image", found[1]))

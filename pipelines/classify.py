@@ -20,6 +20,16 @@ def link_types(rel: list[str], page_nofollow: bool) -> list[str]:
     return sorted(types) if types else ["follow"]
 
 
+def stores(domain: str, page_domain: str, targets: Set[str]) -> bool:
+    """Whether a link to registered domain ``domain`` from a page of ``page_domain`` is kept.
+
+    With ``targets``, the links into a target (internal ones too); without,
+    every external link. The spider asks this too, to extract details only for
+    the links that will be kept.
+    """
+    return domain in targets if targets else domain != page_domain
+
+
 def classify(item, targets: Set[str]) -> None:
     """Classify ``item``'s links in place and keep only the backlinks worth storing.
 
@@ -31,8 +41,7 @@ def classify(item, targets: Set[str]) -> None:
     kept, seen = [], set()
     for link in item.links:
         link.internal = link.domain == item.domain
-        item.links_external += not link.internal
-        if (link.domain not in targets) if targets else link.internal:
+        if not stores(link.domain, item.domain, targets):
             continue
         key = (link.url, link.anchor)
         if key in seen:

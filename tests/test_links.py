@@ -70,3 +70,11 @@ def test_malformed_html_still_yields_links():
 def test_garbage_does_not_raise():
     assert links("\x00\x01\x02<<<>>>&&&;;;" * 100) == []
     assert links("") == []
+
+
+def test_wants_limits_details_to_the_links_that_can_be_stored():
+    html = '<a href="/in" rel="nofollow">In</a><a href="https://ext.com/x" rel="ugc">Out</a><area href="/map" alt="M">'
+    page = extract(html, PAGE, wants=lambda host: host != "site.com")
+    assert [(link.url, link.anchor, link.rel) for link in page.links] == [("https://ext.com/x", "Out", ("ugc",))]
+    assert page.others == [("http://site.com/in", "site.com"), ("http://site.com/map", "site.com")]
+    assert page.links_found == 3

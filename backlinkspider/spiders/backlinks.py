@@ -10,6 +10,7 @@ to each URL, and a log line and a stat say it too.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import chain
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from backlinkspider.items import PageItem
 from backlinkspider.links import extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.urls import canonicalize_with_host, registered_domain
+from pipelines.classify import stores
 
 # Download failures worth a name of their own in stats, logs and `pages.error`.
 _ERRORS = (
@@ -148,8 +150,11 @@ class BacklinksSpider(scrapy.Spider):
                              response.headers.get("Content-Type", b"").decode("latin-1"), response.url)
             yield page
             return
+        site = registered_domain(self._host(response.url))
+        targets = self.targets
         try:
-            found = extract(markup(response), response.url)
+            found = extract(markup(response), response.url,
+                            wants=lambda host: stores(registered_domain(host), site, targets))
         except Exception:  # a parser bug must not end the crawl
             self.logger.exception("Could not parse %s", response.url)
             stats.inc_value("backlinks/pages/parse_error")
@@ -163,19 +168,21 @@ class BacklinksSpider(scrapy.Spider):
         page.page_noindex = "noindex" in directives
         page.links_found = found.links_found
         page.links = found.links
+        follow = not page.page_nofollow or self.follow_page_nofollow
+        suffix = "." + site
+        requests = []
+        for url, host in chain(((link.url, link.host) for link in found.links), found.others):
+            if host == site or host.endswith(suffix):
+                request = self._request(url, site) if follow else None
+                if request is not None:
+                    requests.append(request)
+            else:
+                page.links_external += 1
+        if not follow:
+            stats.inc_value("backlinks/pages/nofollow_not_followed")
         stats.inc_value("backlinks/pages/parsed")
         yield page
-
-        if page.page_nofollow and not self.follow_page_nofollow:
-            stats.inc_value("backlinks/pages/nofollow_not_followed")
-            return
-        site = registered_domain(self._host(response.url))
-        suffix = "." + site
-        for link in found.links:
-            if link.host == site or link.host.endswith(suffix):
-                request = self._request(link.url, site)
-                if request is not None:
-                    yield request
+        yield from requests
 
     def on_error(self, failure):
         """Log and count a failed request; a failed download is still a `pages` entry."""
