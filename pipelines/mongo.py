@@ -21,6 +21,7 @@ from scrapy import signals
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from backlinkspider import store
 
@@ -86,11 +87,15 @@ class MongoPipeline:
         self._pages, self._links = [], []
         d = deferToThread(self._write, *batch)
         self._pending.append(d)
-        d.addBoth(self._done, d)
+        d.addBoth(self._done, d, len(batch[0]) + len(batch[1]))
 
-    def _done(self, result, d):
+    def _done(self, result, d, size):
         self._pending.remove(d)
-        # _write logs its own failures; nothing here may fail the crawl.
+        if isinstance(result, Failure):  # not a database error: a bug or a bad document
+            logger.error("Writing a batch of %d documents failed", size,
+                         exc_info=(result.type, result.value, result.getTracebackObject()))
+            self.stats.inc_value("backlinks/mongo/batches_lost")
+        # Nothing here may fail the crawl.
 
     def _write(self, page_ops, link_ops):
         """Runs in a worker thread: one unordered bulk write per collection, retried."""
