@@ -1,12 +1,19 @@
 """README's main command: `backlinks demo` on embedded defaults."""
 
 import os
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pymongo
 import pytest
 
 from backlinkspider import embedded
+
+# The console script pip installed beside this interpreter (PATH may not have it yet).
+BACKLINKS = str(Path(sys.executable).with_name("backlinks")) if Path(sys.executable).with_name(
+    "backlinks").exists() else shutil.which("backlinks") or "backlinks"
 
 
 @pytest.fixture
@@ -18,7 +25,7 @@ def demo_env(tmp_path):
 
 
 def test_demo_crawls_into_the_embedded_store_and_reports(demo_env, tmp_path):
-    done = subprocess.run(["backlinks", "demo"], env=demo_env, capture_output=True, text=True,
+    done = subprocess.run([BACKLINKS, "demo"], env=demo_env, capture_output=True, text=True,
                           timeout=300, cwd=tmp_path)  # not the repo root: works from anywhere
     assert done.returncode == 0, done.stderr
     assert "backlinks into acme-tools.com: 8" in done.stdout
@@ -40,5 +47,5 @@ def test_demo_crawls_into_the_embedded_store_and_reports(demo_env, tmp_path):
 
 
 def test_help_lists_the_commands():
-    done = subprocess.run(["backlinks", "--help"], capture_output=True, text=True, check=True)
+    done = subprocess.run([BACKLINKS, "--help"], capture_output=True, text=True, check=True)
     assert "demo" in done.stdout and "scrapy crawl backlinks" in done.stdout
