@@ -12,8 +12,8 @@ import pytest
 from backlinkspider import embedded
 
 # The console script pip installed beside this interpreter (PATH may not have it yet).
-BACKLINKS = str(Path(sys.executable).with_name("backlinks")) if Path(sys.executable).with_name(
-    "backlinks").exists() else shutil.which("backlinks") or "backlinks"
+_SCRIPT = Path(sys.executable).with_name("backlinks")
+BACKLINKS = str(_SCRIPT) if _SCRIPT.exists() else shutil.which("backlinks") or "backlinks"
 
 
 @pytest.fixture
