@@ -77,7 +77,8 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
     (``links``); the rest are only resolved, for following (``others``). Most
     links of a page point inside its own site, and a crawl stores none of them
     unless they point into a target, so this skips most of the per-link work.
-    ``url`` is the page's final URL; links resolve against the first
+    ``url`` is the page's final URL in canonical form (:func:`canonicalize`,
+    which always gives a path to resolve against); links resolve against the first
     ``<base href>`` when the page has one, as browsers do.
     """
     tree = LexborHTMLParser(html)

@@ -71,6 +71,9 @@ def canonicalize_with_host(href: str, base: str | None = None) -> tuple[str, str
 def resolver(base: str) -> Callable[[str], tuple[str, str] | None]:
     """A memoised :func:`canonicalize_with_host` for the hrefs of one page.
 
+    ``base`` must be canonical: its directory is everything up to the last
+    ``/`` of its path, which a canonical URL always has.
+
     Sites repeat the same hrefs on every page (navigation, footers), and a
     relative href resolves the same way against any page of one directory, so
     results are cached per base directory (``base`` up to its last ``/``) on

@@ -67,7 +67,7 @@ def test_indexes_are_created(target_crawl):
 def test_scope_robots_and_nofollow_pages(target_crawl):
     _, _, requests = target_crawl
     hosts = {host for _, host, _ in requests}
-    assert hosts == {"www.seed-site.com", "blog.seed-site.com", "janedoe.blogspot.com"}
+    assert hosts == {"www.seed-site.com", "blog.seed-site.com", "docs.seed-site.com", "janedoe.blogspot.com"}
     paths = {path for _, host, path in requests if host == "www.seed-site.com"}
     assert "/robots.txt" in paths and "/links.html" in paths and "/landing.html" in paths
     assert "/private/secret.html" not in paths  # disallowed by robots.txt
@@ -96,6 +96,8 @@ def test_pages_record_every_outcome(target_crawl):
     assert pages[f"{S}/meta-nofollow.html"]["page_noindex"] is True
     assert pages[f"{S}/landing.html"]["status"] == 200
     assert f"{S}/redirect-me" not in pages  # stored under its final URL
+    assert "http://docs.seed-site.com/" in pages  # …in canonical form, though redirected to
+    assert pages["http://docs.seed-site.com/guide/start.html"]["status"] == 200  # HTTP://DOCS…:80
     assert pages[f"{S}/bad/404.html"]["status"] == 404
     assert pages[f"{S}/bad/404.html"]["links_stored"] == 0
     assert pages[f"{S}/bad/500.html"]["status"] == 500

@@ -29,7 +29,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from backlinkspider.items import PageItem
 from backlinkspider.links import extract, markup
 from backlinkspider.robots_meta import header_directives
-from backlinkspider.urls import canonicalize_with_host, registered_domain
+from backlinkspider.urls import canonicalize, canonicalize_with_host, host_of, registered_domain
 from pipelines.classify import stores
 
 # Download failures worth a name of their own in stats, logs and `pages.error`.
@@ -107,16 +107,11 @@ class BacklinksSpider(scrapy.Spider):
         if not self.seed_urls:
             self.logger.error("No seeds: pass -a seeds=URL[,URL…] or -a seeds=@file")
         for url in self.seed_urls:
-            request = self._request(url, registered_domain(self._host(url)))
+            request = self._request(url, registered_domain(host_of(url)))
             if request is not None:
                 yield request
 
     # -- following -------------------------------------------------------
-
-    @staticmethod
-    def _host(url: str) -> str:
-        found = canonicalize_with_host(url)
-        return found[1] if found else ""
 
     def _request(self, url: str, site: str) -> scrapy.Request | None:
         """A request for ``url`` unless already asked for or its site is at its page cap."""
@@ -136,7 +131,10 @@ class BacklinksSpider(scrapy.Spider):
 
     def parse(self, response):
         stats = self.crawler.stats
-        page = PageItem(url=response.url, status=response.status, fetched_at=_now())
+        # Redirects hand us URLs as servers wrote them (HTTP://Host:80, no path):
+        # the page is stored, and its links resolved, under its canonical form.
+        url, host = canonicalize_with_host(response.url) or (response.url, "")
+        page = PageItem(url=url, status=response.status, fetched_at=_now())
         if not 200 <= response.status < 300:
             stats.inc_value(f"backlinks/pages/http_{response.status}")
             self.logger.info("HTTP %d, no links taken: %s", response.status, response.url)
@@ -150,10 +148,10 @@ class BacklinksSpider(scrapy.Spider):
                              response.headers.get("Content-Type", b"").decode("latin-1"), response.url)
             yield page
             return
-        site = registered_domain(self._host(response.url))
+        site = registered_domain(host)
         targets = self.targets
         try:
-            found = extract(markup(response), response.url,
+            found = extract(markup(response), url,
                             wants=lambda host: stores(registered_domain(host), site, targets))
         except Exception:  # a parser bug must not end the crawl
             self.logger.exception("Could not parse %s", response.url)
@@ -193,7 +191,7 @@ class BacklinksSpider(scrapy.Spider):
         error = next((name for cls, name in _ERRORS if failure.check(cls)), "error")
         self.crawler.stats.inc_value(f"backlinks/pages/{error}")
         self.logger.warning("Fetch failed (%s) for %s: %s", error, request.url, failure.value)
-        yield PageItem(url=request.url, status=0, fetched_at=_now(), error=error)
+        yield PageItem(url=canonicalize(request.url) or request.url, status=0, fetched_at=_now(), error=error)
 
 
 def _unusable(response) -> str:

@@ -27,7 +27,7 @@ PAGES: dict[tuple[str, str], Response] = {
         <a href="/meta-nofollow.html">m1</a> <a href="/meta-none.html">m2</a>
         <a href="/meta-otherbot.html">m3</a> <a href="/xrobots.html">x1</a>
         <a href="/xrobots-list.html">x2</a> <a href="/xrobots-other.html">x3</a>
-        <a href="http://other-site.net/">Other site</a>
+        <a href="http://other-site.net/">Other site</a> <a href="/moved-home">docs</a>
         </body></html>"""),
     ("www.seed-site.com", "/links.html"): html("""<html><body>
         <a href="https://www.acme-tools.com/a">Plain &amp; simple</a>
@@ -83,6 +83,12 @@ PAGES: dict[tuple[str, str], Response] = {
     ("www.seed-site.com", "/redirect-me"): redirect("/landing.html"),
     ("www.seed-site.com", "/landing.html"): html(
         '<a href="https://acme-tools.com/landed">after redirect</a>'),
+    # A redirect to a non-canonical URL with no path: stored canonical, relative links intact.
+    ("www.seed-site.com", "/moved-home"): redirect("HTTP://DOCS.Seed-Site.COM:80"),
+    ("docs.seed-site.com", "/"): html(
+        '<a href="guide/start.html">Start</a> <a href="https://acme-tools.com/from-docs">docs link</a>'),
+    ("docs.seed-site.com", "/guide/start.html"): html(
+        '<a href="https://acme-tools.com/from-guide">guide link</a>'),
     ("blog.seed-site.com", "/"): html("""<a href="https://acme-tools.com/from-blog">blog
         link</a> <a href="http://www.seed-site.com/">home</a>"""),
     ("janedoe.blogspot.com", "/"): html("""<a href="/p2">next</a>
@@ -158,6 +164,8 @@ EXPECTED_TARGET_LINKS = {
     _doc(f"{S}/xrobots-other.html", "https://acme-tools.com/xrobots-other", "x3"),
     _doc(f"{S}/landing.html", "https://acme-tools.com/landed", "after redirect"),
     _doc("http://blog.seed-site.com/", "https://acme-tools.com/from-blog", "blog link"),
+    _doc("http://docs.seed-site.com/", "https://acme-tools.com/from-docs", "docs link"),
+    _doc("http://docs.seed-site.com/guide/start.html", "https://acme-tools.com/from-guide", "guide link"),
     _doc("http://janedoe.blogspot.com/", "https://acme-tools.com/from-jane", "Acme"),
     _doc("http://janedoe.blogspot.com/p2", "https://www.acme-tools.com/from-jane-2", "p2", ("ugc",), ("ugc",)),
     _doc(f"{S}/bad/malformed.html", "https://acme-tools.com/malformed", "unclosed bold"),
