@@ -103,10 +103,9 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
     other = page.others.append
     if wants is not None:  # a page links to few hosts: ask once per host
         wants = _per_host(wants)
-    anchors = tree.css("a[href]")
-    areas = tree.css("area[href]")
-    page.links_found = len(anchors) + len(areas)
-    for node in anchors:
+    nodes = tree.css("a[href], area[href]")
+    page.links_found = len(nodes)
+    for node in nodes:
         attrs = node.attrs  # lazy: reads only the attributes asked for
         found = resolve(attrs.get("href") or "")
         if found is None:  # mailto:, javascript:, tel:, data:, broken
@@ -114,24 +113,15 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
         if wants is not None and not wants(found[1]):
             other(found)
             continue
-        anchor = " ".join(node.text(deep=True).split())
-        kind = "text"
-        if not anchor:
-            images = node.css("img")
-            if images:
-                kind = "image"
-                anchor = collapse(" ".join(i.attrs.get("alt") or "" for i in images))
+        if node.tag == "area":  # an image-map region: its alt is its anchor
+            anchor, kind = collapse(attrs.get("alt") or ""), "image"
+        else:
+            anchor, kind = collapse(node.text(deep=True)), "text"
+            if not anchor:
+                images = node.css("img")
+                if images:
+                    kind = "image"
+                    anchor = collapse(" ".join(i.attrs.get("alt") or "" for i in images))
         rel = attrs.get("rel")
         append(Link(found[0], anchor, rel_tokens(rel) if rel else _NO_REL, kind, found[1]))
-    for node in areas:  # image-map regions: their alt is their anchor
-        attrs = node.attrs
-        found = resolve(attrs.get("href") or "")
-        if found is None:
-            continue
-        if wants is not None and not wants(found[1]):
-            other(found)
-        else:
-            rel = attrs.get("rel")
-            anchor = collapse(attrs.get("alt") or "")
-            append(Link(found[0], anchor, rel_tokens(rel) if rel else _NO_REL, "image", found[1]))
     return page

@@ -82,7 +82,6 @@ def resolver(base: str) -> Callable[[str], tuple[str, str] | None]:
     resolved against the page and not cached. The caches are bounded by
     ``RESOLVE_CACHE_SIZE`` entries in all, and emptied when full.
     """
-    global _cached
     base_dir = base[: base.rfind("/", 0, _path_end(base)) + 1]
     cache = _dir_caches.get(base_dir)
     if cache is None:

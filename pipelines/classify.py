@@ -7,12 +7,12 @@ adds ``nofollow`` to every link; a link with none of them is ``follow``.
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Sequence, Set
 
 QUALIFIERS = frozenset({"nofollow", "sponsored", "ugc"})
 
 
-def link_types(rel: list[str], page_nofollow: bool) -> list[str]:
+def link_types(rel: Sequence[str], page_nofollow: bool) -> list[str]:
     """Sorted link types of a link: its rel qualifiers, or ``["follow"]``."""
     types = {t for t in rel if t in QUALIFIERS}
     if page_nofollow:

@@ -78,3 +78,8 @@ def test_wants_limits_details_to_the_links_that_can_be_stored():
     assert [(link.url, link.anchor, link.rel) for link in page.links] == [("https://ext.com/x", "Out", ("ugc",))]
     assert page.others == [("http://site.com/in", "site.com"), ("http://site.com/map", "site.com")]
     assert page.links_found == 3
+
+
+def test_links_come_in_document_order_across_a_and_area():
+    html = '<map><area href="/first" alt="First"></map><a href="/second">Second</a><area href="/third" alt="T">'
+    assert [u for u, *_ in links(html)] == ["http://site.com/first", "http://site.com/second", "http://site.com/third"]
