@@ -43,3 +43,5 @@ class PageItem:
     # Filled by the pipelines:
     host: str = ""
     domain: str = ""
+    # Distributed mode: the frontier lease to end once this page is stored. Not stored.
+    lease: str | None = None

@@ -89,6 +89,21 @@ MONGO_WRITE_RETRIES = _env("MONGO_WRITE_RETRIES", 5)
 _data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 EMBEDDED_MONGO_DIR = _env("EMBEDDED_MONGO_DIR", str(_data_home / "backlinkspider" / "mongo"))
 
+# --- Distributed mode (backlinkspider.frontier): set REDIS_URL and start as many
+# workers as you like against one Redis and one MongoDB. Unset: one machine.
+REDIS_URL = _env("REDIS_URL", "")
+ADDONS = {"backlinkspider.frontier.FrontierAddon": 0}
+SCHEDULER_PERSIST = _env("SCHEDULER_PERSIST", True)  # False is refused: see `backlinks reset`
+MAX_IDLE_TIME_BEFORE_CLOSE = _env("MAX_IDLE_TIME_BEFORE_CLOSE", 0)  # seconds idle before a worker exits; 0 = never
+FRONTIER_LEASE_TIMEOUT = _env("FRONTIER_LEASE_TIMEOUT", 60.0)  # silent this long = dead; its requests go back
+FRONTIER_HEARTBEAT_INTERVAL = _env("FRONTIER_HEARTBEAT_INTERVAL", 5.0)
+FRONTIER_POLL_INTERVAL = _env("FRONTIER_POLL_INTERVAL", 1.0)  # how often an idle worker looks for work
+FRONTIER_PREFETCH = _env("FRONTIER_PREFETCH", 0)  # requests leased ahead; 0 = CONCURRENT_REQUESTS
+FRONTIER_BLOOM_CAPACITY = _env("FRONTIER_BLOOM_CAPACITY", 10_000_000)  # URLs the seen-set is sized for
+FRONTIER_BLOOM_ERROR_RATE = _env("FRONTIER_BLOOM_ERROR_RATE", 0.001)  # 1.8 bytes a URL at capacity
+ROBOTS_CACHE_TTL = _env("ROBOTS_CACHE_TTL", 86_400)  # RFC 9309: cache robots.txt up to 24 hours
+ROBOTS_LOCK_WAIT = _env("ROBOTS_LOCK_WAIT", 10.0)  # wait for another worker's robots.txt fetch
+
 # --- The report printed when a crawl ends.
 BACKLINKS_REPORT = _env("BACKLINKS_REPORT", True)
 BACKLINKS_REPORT_TOP = _env("BACKLINKS_REPORT_TOP", 10)

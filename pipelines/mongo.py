@@ -7,6 +7,10 @@ page count (``MONGO_BATCH_PAGES``), write count (``MONGO_BATCH_OPS``), age
 (``MONGO_FLUSH_INTERVAL``) and at close, each in a worker thread. Upserts keyed
 on the unique backlink key, with ``$min``/``$max`` on the dates, make a batch
 safe to retry and a page safe to crawl twice: nothing is ever stored twice.
+
+In distributed mode a page's frontier lease ends only here, once its batch
+is written (``leases_done``); a batch that cannot be written sends its
+pages back to the frontier (``leases_failed``) to be crawled again.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
+from backlinkspider import signals as our_signals
 from backlinkspider import store
 
 logger = logging.getLogger(__name__)
@@ -45,6 +50,7 @@ class MongoPipeline:
         self.db = None
         self._pages: list[UpdateOne] = []
         self._links: list[UpdateOne] = []
+        self._leases: list[str] = []
         self._pending: deque = deque()  # Deferreds of batches being written
         self._last_flush = time.monotonic()
         self._timer = None
@@ -66,6 +72,8 @@ class MongoPipeline:
     async def process_item(self, item):
         self._pages.append(_page_op(item))
         self._links.extend(_link_op(item, link) for link in item.links)
+        if item.lease is not None:
+            self._leases.append(item.lease)
         if len(self._pages) >= self.batch_pages or len(self._pages) + len(self._links) >= self.batch_ops:
             self._flush()
         while len(self._pending) > self.max_pending:  # the store is slower than the crawl
@@ -84,21 +92,29 @@ class MongoPipeline:
         if not self._pages:
             return
         batch = (self._pages, self._links)
-        self._pages, self._links = [], []
+        leases = self._leases
+        self._pages, self._links, self._leases = [], [], []
         d = deferToThread(self._write, *batch)
         self._pending.append(d)
-        d.addBoth(self._done, d, len(batch[0]) + len(batch[1]))
+        d.addBoth(self._done, d, len(batch[0]) + len(batch[1]), leases)
 
-    def _done(self, result, d, size):
+    def _done(self, result, d, size, leases):
         self._pending.remove(d)
         if isinstance(result, Failure):  # not a database error: a bug or a bad document
             logger.error("Writing a batch of %d documents failed", size,
                          exc_info=(result.type, result.value, result.getTracebackObject()))
             self.stats.inc_value("backlinks/mongo/batches_lost")
+        if leases:
+            signal = our_signals.leases_done if result is True else our_signals.leases_failed
+            self.crawler.signals.send_catch_log(signal, leases=leases)
         # Nothing here may fail the crawl.
 
-    def _write(self, page_ops, link_ops):
-        """Runs in a worker thread: one unordered bulk write per collection, retried."""
+    def _write(self, page_ops, link_ops) -> bool:
+        """Runs in a worker thread: one unordered bulk write per collection, retried.
+
+        True when every document was written.
+        """
+        written = True
         for name, ops in ((store.PAGES, page_ops), (store.BACKLINKS, link_ops)):
             if not ops:
                 continue
@@ -112,6 +128,7 @@ class MongoPipeline:
                         logger.error("Gave up writing %d %s documents after %d attempts: %s",
                                      len(ops), name, attempt + 1, exc)
                         self.stats.inc_value(f"backlinks/mongo/{name}_lost", len(ops))
+                        written = False
                         break
                     logger.warning("Writing %d %s documents failed (%s), retrying", len(ops), name, exc)
                     self.stats.inc_value("backlinks/mongo/retries")
@@ -120,6 +137,7 @@ class MongoPipeline:
                     self.stats.inc_value("backlinks/mongo/bulk_writes")
                     self.stats.inc_value(f"backlinks/mongo/{name}_upserted", result.upserted_count)
                     break
+        return written
 
     async def close_spider(self):
         if self._timer is not None and self._timer.running:

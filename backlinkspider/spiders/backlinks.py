@@ -26,6 +26,10 @@ from scrapy.exceptions import (
 )
 from scrapy.http import HtmlResponse, TextResponse
 
+from backlinkspider import signals as our_signals
+from backlinkspider.frontier import enabled as distributed_mode
+from backlinkspider.frontier.queue import LEASE
+from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import PageItem
 from backlinkspider.links import extract, markup
 from backlinkspider.robots_meta import header_directives
@@ -69,11 +73,14 @@ def load_targets(arg: str | None) -> frozenset[str]:
     return frozenset(targets)
 
 
-class BacklinksSpider(scrapy.Spider):
+class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
     """Crawl seed sites and record every link that leaves them (or enters a target).
 
     Arguments: ``seeds`` (``URL[,URL…]`` or ``@file``) and ``targets``
     (``DOMAIN[,DOMAIN…]``, optional: without it every external link is stored).
+    With ``REDIS_URL`` set, both are shared through Redis with every worker
+    (``backlinkspider.frontier.spider``), and a worker given neither joins
+    the running crawl.
     """
 
     name = "backlinks"
@@ -81,6 +88,7 @@ class BacklinksSpider(scrapy.Spider):
     def __init__(self, seeds: str | None = None, targets: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.targets = load_targets(targets)
+        self._targets_given = targets is not None
         self.seed_urls: list[str] = []
         sites = set()
         for raw in load_seeds(seeds):
@@ -101,9 +109,17 @@ class BacklinksSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_page_limit = crawler.settings.getint("SITE_PAGE_LIMIT")
         spider.follow_page_nofollow = crawler.settings.getbool("FOLLOW_PAGE_NOFOLLOW")
+        if distributed_mode(crawler.settings):
+            spider.setup_frontier(crawler)
+            # Workers share no seed list: each request carries its site in
+            # meta, and the scheduler drops redirects that leave it.
+            spider.allowed_domains = []
         return spider
 
     async def start(self):
+        if self.distributed:
+            self.share_seeds_and_targets(self._targets_given)
+            return
         if not self.seed_urls:
             self.logger.error("No seeds: pass -a seeds=URL[,URL…] or -a seeds=@file")
         for url in self.seed_urls:
@@ -113,8 +129,22 @@ class BacklinksSpider(scrapy.Spider):
 
     # -- following -------------------------------------------------------
 
+    def seed_request(self, raw: str) -> scrapy.Request | None:
+        """A request for a seed pushed through Redis (``P:start_urls``)."""
+        found = canonicalize_with_host(raw if "://" in raw else f"http://{raw}")
+        if found is None:
+            self.logger.error("Ignoring seed %r: not an http(s) URL", raw)
+            return None
+        return self._request(found[0], registered_domain(found[1]))
+
     def _request(self, url: str, site: str) -> scrapy.Request | None:
-        """A request for ``url`` unless already asked for or its site is at its page cap."""
+        """A request for ``url`` unless already asked for or its site is at its page cap.
+
+        In distributed mode the frontier's seen-set and per-site counters,
+        shared by all workers, decide instead.
+        """
+        if self.distributed:
+            return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={"site": site})
         if url in self._requested:
             return None
         if self.site_page_limit and self._site_requests[site] >= self.site_page_limit:
@@ -134,7 +164,7 @@ class BacklinksSpider(scrapy.Spider):
         # Redirects hand us URLs as servers wrote them (HTTP://Host:80, no path):
         # the page is stored, and its links resolved, under its canonical form.
         url, host = canonicalize_with_host(response.url) or (response.url, "")
-        page = PageItem(url=url, status=response.status, fetched_at=_now())
+        page = PageItem(url=url, status=response.status, fetched_at=_now(), lease=response.meta.get(LEASE))
         if not 200 <= response.status < 300:
             stats.inc_value(f"backlinks/pages/http_{response.status}")
             self.logger.info("HTTP %d, no links taken: %s", response.status, response.url)
@@ -179,19 +209,24 @@ class BacklinksSpider(scrapy.Spider):
         if not follow:
             stats.inc_value("backlinks/pages/nofollow_not_followed")
         stats.inc_value("backlinks/pages/parsed")
-        yield page
+        # Links first: in distributed mode they reach Redis before the page's
+        # lease can be acked, so a worker dying in between loses none.
         yield from requests
+        yield page
 
     def on_error(self, failure):
         """Log and count a failed request; a failed download is still a `pages` entry."""
         request = failure.request
         if failure.check(IgnoreRequest):  # robots.txt, offsite, too many redirects
             self.logger.debug("Ignored %s: %s", request.url, failure.value)
+            if request.meta.get(LEASE) is not None:  # nothing to store: the request is done
+                self.crawler.signals.send_catch_log(our_signals.leases_done, leases=[request.meta[LEASE]])
             return
         error = next((name for cls, name in _ERRORS if failure.check(cls)), "error")
         self.crawler.stats.inc_value(f"backlinks/pages/{error}")
         self.logger.warning("Fetch failed (%s) for %s: %s", error, request.url, failure.value)
-        yield PageItem(url=canonicalize(request.url) or request.url, status=0, fetched_at=_now(), error=error)
+        yield PageItem(url=canonicalize(request.url) or request.url, status=0, fetched_at=_now(), error=error,
+                       lease=request.meta.get(LEASE))
 
 
 def _unusable(response) -> str:

@@ -1,0 +1,127 @@
+"""The shared frontier (``SCHEDULER_QUEUE_CLASS``): per-host queues with leases.
+
+scrapy-redis pops a request and forgets it: a worker killed with 32 requests
+in flight loses all 32. Here a pop is a *lease*: the entry moves into the
+worker's ``P:leases:<worker>`` hash and stays there until the worker acks it
+(once the page's items are in MongoDB) or gives it back. A worker that stops
+sending heartbeats is declared dead after ``FRONTIER_LEASE_TIMEOUT`` seconds
+and any live worker's heartbeat puts everything it held back in the queue.
+Writes are idempotent, so a page crawled twice stores nothing twice.
+
+Requests queue per host (``P:requests:<host>``) and a sorted set orders the
+hosts by when each may be fetched next, on the Redis clock. A pop leases at
+most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests of one host across the whole
+cluster and, with ``DOWNLOAD_DELAY``, one per host per delay: politeness holds
+for N workers as it does for one.
+
+The asyncio methods are the hot path (one script a call, batched by the
+scheduler); the blocking ``push``/``pop``/``__len__`` keep scrapy-redis's
+queue interface for tools and tests.
+"""
+
+from __future__ import annotations
+
+import json
+
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.request import request_from_dict
+from scrapy_redis.queue import Base
+
+from backlinkspider.frontier import scripts
+from backlinkspider.frontier import serializer as json_serializer
+from backlinkspider.frontier.connection import async_client
+
+#: meta key of the lease a request was taken under (never stored in Redis).
+LEASE = "frontier_lease"
+#: meta key of the host queue a leased request came from.
+HOST = "frontier_host"
+
+
+class LeasedQueue(Base):
+    """Per-host FIFO queues in Redis, popped under leases."""
+
+    def __init__(self, server, spider, key, serializer=None):
+        super().__init__(server, spider, key, serializer or json_serializer)
+        self.prefix = spider.name
+        settings = spider.crawler.settings
+        self.aio = async_client(settings)
+        self._flush = self.aio.register_script(scripts.FLUSH)
+        self._pop = self.aio.register_script(scripts.POP)
+        self._heartbeat = self.aio.register_script(scripts.HEARTBEAT)
+        self._leave = self.aio.register_script(scripts.LEAVE)
+
+    # -- entries ---------------------------------------------------------
+
+    def encode(self, request) -> str:
+        return self._encode_request(request)
+
+    def decode(self, entry):
+        return self._decode_request(entry)
+
+    def _decode_request(self, encoded_request):
+        return request_from_dict(self.serializer.loads(encoded_request), spider=self.spider)
+
+    @staticmethod
+    def host(request) -> str:
+        return urlparse_cached(request).hostname or ""
+
+    # -- the hot path (asyncio) ------------------------------------------
+
+    async def flush(self, worker, pushes, releases, acks, requeues, bloom, site_limit):
+        """One script: dedupe and enqueue ``pushes``, free ``releases``, end ``acks``, give back ``requeues``."""
+        args = [self.prefix, worker, bloom[0], bloom[1], site_limit, len(pushes)]
+        for push in pushes:
+            args.extend(push)
+        for batch in (releases, acks, requeues):
+            args.append(len(batch))
+            args.extend(batch)
+        return await self._flush(args=args)
+
+    async def lease(self, worker, n, delay_ms, host_limit, scan, seeds_max):
+        seeds, out, queued, leased, wait, start_urls = await self._pop(
+            args=[self.prefix, worker, n, delay_ms, host_limit, scan, seeds_max])
+        leases = [(out[i].decode(), out[i + 1].decode(), out[i + 2]) for i in range(0, len(out), 3)]
+        return seeds, leases, int(queued), int(leased), int(wait), int(start_urls)
+
+    async def heartbeat(self, worker, timeout_ms, info: dict):
+        reclaimed, dead = await self._heartbeat(args=[self.prefix, worker, timeout_ms, json.dumps(info)])
+        return int(reclaimed), int(dead)
+
+    async def leave(self, worker) -> int:
+        return int(await self._leave(args=[self.prefix, worker]))
+
+    async def close(self):
+        await self.aio.aclose()
+
+    # -- scrapy-redis's blocking interface --------------------------------
+
+    def __len__(self):
+        return int(self.server.hget(f"{self.prefix}:stats", "queued") or 0)
+
+    def push(self, request):
+        """Enqueue one request, unfiltered (blocking; the scheduler batches instead)."""
+        host = self.host(request)
+        self.server.rpush(f"{self.key}:{host}", self.encode(request))
+        self.server.zadd(self.key, {host: 0}, nx=True)
+        self.server.hincrby(f"{self.prefix}:stats", "queued", 1)
+
+    def pop(self, timeout=0):
+        raise NotImplementedError("LeasedQueue hands out requests under leases: use lease()")
+
+    def clear(self):
+        """Delete the whole crawl state under the prefix (``backlinks reset``)."""
+        clear(self.server, self.prefix)
+
+
+def clear(server, prefix: str) -> int:
+    """Delete every key of crawl ``prefix``; the number deleted."""
+    deleted = 0
+    batch = []
+    for key in server.scan_iter(match=f"{prefix}:*", count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            deleted += server.unlink(*batch)
+            batch = []
+    if batch:
+        deleted += server.unlink(*batch)
+    return deleted

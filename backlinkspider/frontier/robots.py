@@ -1,0 +1,83 @@
+"""robots.txt fetched once per host per day for the whole cluster.
+
+Scrapy's ``RobotsTxtMiddleware`` keeps parsed robots.txt files per process,
+so N workers fetch each one N times, and again at every restart. This
+subclass keeps the body (and status) of every robots.txt it fetches in Redis
+under ``P:robots:<scheme>://<netloc>`` for ``ROBOTS_CACHE_TTL`` seconds (24 hours,
+as RFC 9309 allows caching for), and reads it there before fetching. A short
+lock key makes the first worker the only one to fetch; the others wait up to
+``ROBOTS_LOCK_WAIT`` seconds for its answer. Fetch errors are not cached:
+Scrapy then allows everything, and the next worker tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from redis.exceptions import RedisError
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
+
+from backlinkspider.frontier.connection import async_client
+
+logger = logging.getLogger(__name__)
+
+_MAX_BODY = 500 * 1024  # RFC 9309: crawlers must parse at least the first 500 KiB
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """``RobotsTxtMiddleware`` with a cluster-wide cache in Redis."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.redis = async_client(crawler.settings)
+        self.ttl = crawler.settings.getint("ROBOTS_CACHE_TTL")
+        self.lock_wait = crawler.settings.getfloat("ROBOTS_LOCK_WAIT")
+        self.prefix = None
+
+    def _key(self, request) -> str:
+        if self.prefix is None:
+            self.prefix = self.crawler.spider.name
+        url = urlparse_cached(request)
+        return f"{self.prefix}:robots:{url.scheme}://{url.netloc}"
+
+    async def robot_parser(self, request):
+        netloc = urlparse_cached(request).netloc
+        if netloc not in self._parsers:
+            key = self._key(request)
+            try:
+                cached = await self._cached(key)
+            except RedisError as exc:
+                logger.warning("robots.txt cache unreachable (%s); fetching %s directly", exc, netloc)
+                cached = None
+            if cached is not None:
+                self._stats.inc_value("robotstxt/shared_cache_hit")
+                self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, cached)
+        return await super().robot_parser(request)
+
+    async def _cached(self, key: str) -> bytes | None:
+        body = await self.redis.get(key)
+        if body is not None:
+            return json.loads(body)["body"].encode("latin-1")
+        if await self.redis.set(f"{key}:lock", 1, nx=True, ex=max(int(self.lock_wait), 1)):
+            return None  # ours to fetch
+        waited = 0.0
+        while waited < self.lock_wait:  # another worker is fetching it
+            await asyncio.sleep(0.2)
+            waited += 0.2
+            body = await self.redis.get(key)
+            if body is not None:
+                return json.loads(body)["body"].encode("latin-1")
+        return None
+
+    async def _parse_robots(self, response, netloc, request):
+        await super()._parse_robots(response, netloc, request)
+        record = json.dumps({"status": response.status, "url": response.url,
+                             "body": response.body[:_MAX_BODY].decode("latin-1")})
+        try:
+            await self.redis.set(self._key(request), record, ex=self.ttl)
+        except RedisError as exc:
+            logger.warning("Could not cache robots.txt of %s in Redis: %s", netloc, exc)

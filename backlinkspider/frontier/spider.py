@@ -1,0 +1,73 @@
+"""The spider side of distributed mode: seeds and targets live in Redis.
+
+Built on scrapy-redis's ``RedisMixin`` (its ``P:start_urls`` key, encoding
+and idle settings). What changes:
+
+* ``-a seeds=…`` given to any worker is pushed into ``P:start_urls``; so can
+  anyone with ``redis-cli lpush backlinks:start_urls URL``. The scheduler's
+  pop script takes seeds on every pop, so they never wait for the queue to
+  drain (scrapy-redis reads them only when a worker is idle).
+* ``-a targets=…`` given to any worker replaces ``P:targets``; every worker
+  reads it at each heartbeat, so one command sets what the whole crawl keeps.
+* Seeds go through the seen-set like any link: pushing a crawled seed again
+  is a no-op until ``backlinks reset``.
+* No ``start_requests`` (gone in Scrapy 2.19): the spider's ``start()`` pushes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from scrapy_redis.spiders import RedisMixin
+from scrapy_redis.utils import bytes_to_str
+
+
+class FrontierSpiderMixin(RedisMixin):
+    """Mix into a spider that has ``seed_request(url)``, ``seed_urls`` and ``targets``."""
+
+    distributed = False
+
+    def setup_frontier(self, crawler):
+        self.distributed = True
+        self.setup_redis(crawler)
+
+    def start_requests(self):  # scrapy-redis's; Scrapy 2.19 calls start() instead
+        return []
+
+    def share_seeds_and_targets(self, targets_given: bool) -> None:
+        """Push this worker's ``-a seeds`` and ``-a targets`` for the whole cluster."""
+        key = f"{self.name}:targets"
+        if targets_given:
+            with self.server.pipeline(transaction=True) as pipe:
+                pipe.delete(key)
+                if self.targets:
+                    pipe.sadd(key, *sorted(self.targets))
+                pipe.execute()
+            self.logger.info("Targets for the whole crawl: %s", ", ".join(sorted(self.targets)) or "(none)")
+        else:
+            shared = self.server.smembers(key)
+            if shared:
+                self.targets = frozenset(bytes_to_str(t, self.redis_encoding) for t in shared)
+        if self.seed_urls:
+            self.server.lpush(self.redis_key, *self.seed_urls)
+            self.logger.info("Pushed %d seeds to %s", len(self.seed_urls), self.redis_key)
+        else:
+            self.logger.info("No seeds given: joining the crawl in %s", self.redis_key)
+
+    def make_request_from_data(self, data):
+        """A request from a ``P:start_urls`` entry: a URL, or scrapy-redis JSON with ``url``."""
+        text = bytes_to_str(data, self.redis_encoding).strip()
+        url = text
+        if text.startswith("{"):
+            try:
+                url = json.loads(text).get("url")
+            except (ValueError, AttributeError):
+                url = None
+        if not isinstance(url, str) or not url:
+            self.logger.warning("Ignoring a start_urls entry with no URL: %.200r", text)
+            return []
+        request = self.seed_request(url)
+        return [request] if request is not None else []
+
+    def spider_idle(self):
+        """Nothing: the FrontierScheduler decides when the whole cluster is idle."""

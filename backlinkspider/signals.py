@@ -1,0 +1,11 @@
+"""Signals of our own, sent through ``crawler.signals`` like Scrapy's.
+
+A distributed worker holds a *lease* on each request it took from Redis; the
+lease ends only once the page's outcome is safe in MongoDB, so a worker that
+dies loses nothing (see ``backlinkspider.frontier``).
+"""
+
+#: ``leases=[…]``: these requests are done, their items written (or they had none).
+leases_done = object()
+#: ``leases=[…]``: these requests' items could not be written: crawl them again.
+leases_failed = object()
