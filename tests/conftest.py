@@ -70,16 +70,25 @@ class Crawl:
         return {k: int(v) for k, v in re.findall(r"'([\w/.-]+)': (\d+),?\n", self.stderr)}
 
 
-def run_crawl(mongo_uri: str, database: str, proxy: WebProxy, *args: str, **settings: str) -> Crawl:
-    """Run ``scrapy crawl backlinks ARGS`` against the test web; return its output."""
-    env = {**os.environ, "http_proxy": proxy.url, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database}
-    env.pop("no_proxy", None)
-    env.pop("NO_PROXY", None)
+def crawl_command(mongo_uri: str, database: str, proxy_url: str, *args: str, **settings: str):
+    """The command line and environment of ``scrapy crawl backlinks ARGS`` against the test web."""
+    env = {**os.environ, "http_proxy": proxy_url, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database}
+    for name in ("no_proxy", "NO_PROXY", "REDIS_URL"):
+        env.pop(name, None)
     cmd = [sys.executable, "-m", "scrapy", "crawl", "backlinks", *args]
     for name, value in {**TEST_SETTINGS, **settings}.items():
         cmd += ["-s", f"{name}={value}"]
+    return cmd, env
+
+
+def run_crawl(mongo_uri: str, database: str, proxy: WebProxy, *args: str, **settings: str) -> Crawl:
+    """Run ``scrapy crawl backlinks ARGS`` against the test web; return its output."""
+    cmd, env = crawl_command(mongo_uri, database, proxy.url, *args, **settings)
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    crawl = Crawl(done.returncode, done.stdout, done.stderr)
+    return checked(Crawl(done.returncode, done.stdout, done.stderr))
+
+
+def checked(crawl: Crawl) -> Crawl:
     assert crawl.returncode == 0, crawl.stderr[-5000:]
     assert "Traceback" not in crawl.stderr, crawl.stderr[-5000:]
     return crawl

@@ -68,17 +68,18 @@ class WebProxy(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, *resolvers: Resolver, port: int = 0):
-        super().__init__(("127.0.0.1", port), _Handler)
+    def __init__(self, *resolvers: Resolver, port: int = 0, host: str = "127.0.0.1"):
+        super().__init__((host, port), _Handler)
         self.resolvers = list(resolvers)
         self.requests: list[tuple[str, str, str]] = []  # (method, host, path)
+        self.arrivals: list[tuple[float, str, str]] = []  # (time.monotonic(), host, path)
         self.user_agents: set[str] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"http://{self.server_address[0]}:{self.server_address[1]}"
 
     def start(self) -> "WebProxy":
         self._thread = threading.Thread(target=self.serve_forever, name="web-proxy", daemon=True)
@@ -102,6 +103,7 @@ class WebProxy(ThreadingHTTPServer):
     def respond(self, method: str, host: str, path: str, user_agent: str = "") -> Response:
         with self._lock:
             self.requests.append((method, host, path))
+            self.arrivals.append((time.monotonic(), host, path))
             self.user_agents.add(user_agent)
         for resolve in self.resolvers:
             found = resolve(host, path)

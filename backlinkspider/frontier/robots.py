@@ -25,6 +25,7 @@ from backlinkspider.frontier.connection import async_client
 
 logger = logging.getLogger(__name__)
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_BODY = 500 * 1024  # RFC 9309: crawlers must parse at least the first 500 KiB
 
 
@@ -41,8 +42,10 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     def _key(self, request) -> str:
         if self.prefix is None:
             self.prefix = self.crawler.spider.name
+        # One entry per origin: http://Host:80 and http://host are the same robots.txt.
         url = urlparse_cached(request)
-        return f"{self.prefix}:robots:{url.scheme}://{url.netloc}"
+        port = "" if url.port in (None, _DEFAULT_PORTS.get(url.scheme)) else f":{url.port}"
+        return f"{self.prefix}:robots:{url.scheme}://{url.hostname}{port}"
 
     async def robot_parser(self, request):
         netloc = urlparse_cached(request).netloc

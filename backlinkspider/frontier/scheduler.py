@@ -322,8 +322,8 @@ class FrontierScheduler(Scheduler):
             self._busy_at = now
         if not leases:
             self._next_pop = now + (max(wait, 50) / 1000 if wait >= 0 else self.poll_interval)
-        if leases or seeds:
-            self._wake_engine()
+        # Let the engine take the new requests now, or notice sooner that the cluster is idle.
+        self._wake_engine()
 
     def _wake_engine(self):
         # Scrapy has no public "the scheduler has requests now" call; without this

@@ -1,0 +1,79 @@
+"""What ``backlinks status`` shows: the cluster's state, read in one round trip."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from backlinkspider.frontier.dupefilter import false_positive_rate
+
+
+def cluster_status(server, prefix: str = "backlinks") -> dict:
+    """Queue depth, leases, seen URLs, live workers and throughput of crawl ``prefix``."""
+    seconds, micros = server.time()
+    now_ms = seconds * 1000 + micros // 1000
+    minute = now_ms // 60000
+    pipe = server.pipeline(transaction=False)
+    pipe.hgetall(f"{prefix}:stats")
+    pipe.zcard(f"{prefix}:requests")
+    pipe.llen(f"{prefix}:start_urls")
+    pipe.zrangebyscore(f"{prefix}:workers", now_ms, "+inf")
+    pipe.hgetall(f"{prefix}:workers:info")
+    pipe.zcount(f"{prefix}:workers", "-inf", now_ms)
+    pipe.get(f"{prefix}:pages:{minute}")
+    pipe.get(f"{prefix}:pages:{minute - 1}")
+    pipe.hmget(f"{prefix}:dupefilter:params", "m", "k")
+    pipe.smembers(f"{prefix}:targets")
+    pipe.hlen(f"{prefix}:sites")
+    (stats, hosts, start_urls, alive, info, dead, this_minute, last_minute, params, targets,
+     sites) = pipe.execute()
+    stats = {k.decode(): int(v) for k, v in stats.items()}
+    infos = {k.decode(): json.loads(v) for k, v in info.items()}
+    # Pages in the last 60 s: this minute so far plus the unexpired part of the last one.
+    into = (now_ms % 60000) / 60000
+    per_minute = int(this_minute or 0) + int(last_minute or 0) * (1 - into)
+    seen = stats.get("seen", 0)
+    status = {
+        "queued": stats.get("queued", 0),
+        "hosts_queued": hosts,
+        "start_urls": start_urls,
+        "leased": stats.get("leased", 0),
+        "seen_urls": seen,
+        "duplicates": stats.get("duplicates", 0),
+        "pages": stats.get("pages", 0),
+        "pages_per_minute": round(per_minute),
+        "workers_alive": len(alive),
+        "workers_late": dead,
+        "workers": {w.decode(): infos.get(w.decode(), {}) for w in alive},
+        "sites": sites,
+        "targets": sorted(t.decode() for t in targets),
+        "time": time.time(),
+    }
+    if params[0]:
+        m, k = int(params[0]), int(params[1])
+        status["bloom"] = {"bits": m, "hashes": k, "bytes": m // 8,
+                           "false_positive_rate": false_positive_rate(m, k, seen)}
+    return status
+
+
+def format_status(status: dict, backlinks: int | None) -> str:
+    lines = [
+        f"queued requests   {status['queued']:>12,}  ({status['hosts_queued']:,} hosts)",
+        f"seeds waiting     {status['start_urls']:>12,}",
+        f"in-flight leases  {status['leased']:>12,}",
+        f"seen URLs         {status['seen_urls']:>12,}",
+        f"pages fetched     {status['pages']:>12,}",
+        f"pages per minute  {status['pages_per_minute']:>12,}",
+        f"workers alive     {status['workers_alive']:>12,}"
+        + (f"  ({status['workers_late']} late: their leases go back)" if status["workers_late"] else ""),
+        f"backlinks stored  {backlinks:>12,}" if backlinks is not None else
+        "backlinks stored             -  (set MONGO_URI to count them)",
+    ]
+    if "bloom" in status:
+        bloom = status["bloom"]
+        lines.append(f"seen-set          {bloom['bytes'] / 2**20:>11.1f}M  (k={bloom['hashes']}, "
+                     f"false positives now {bloom['false_positive_rate']:.2e})")
+    lines.append(f"targets           {', '.join(status['targets']) or '(all external links)'}")
+    for worker, info in sorted(status["workers"].items()):
+        lines.append(f"  {worker:<36} leases {info.get('leases', 0):>5}  pages {info.get('pages', 0):>8,}")
+    return "\n".join(lines)
