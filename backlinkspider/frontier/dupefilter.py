@@ -69,6 +69,9 @@ class BloomDupeFilter:
             logger.warning("Bloom filter %s already has m=%d bits, k=%d (settings ask m=%d, k=%d); "
                            "using the stored geometry", key, m, k, self.m, self.k)
             self.m, self.k = m, k
+        # Allocate the bitmap once, at its full size: grown bit by bit, Redis
+        # would over-allocate it. Adding 0 to the last bit changes nothing.
+        server.bitfield(key).incrby("u1", self.m - 1, 0).execute()
 
     @classmethod
     def from_spider(cls, spider):
@@ -89,6 +92,14 @@ class BloomDupeFilter:
         pipe = self.server.pipeline(transaction=True)
         for i in range(self.k):
             pipe.setbit(self.key, (h1 + i * h2) % self.m, 1)
+        return all(pipe.execute())
+
+    def __contains__(self, request) -> bool:
+        """Whether ``request`` looks seen, without marking it (for tools and tests)."""
+        h1, h2 = self.hashes(request)
+        pipe = self.server.pipeline(transaction=False)
+        for i in range(self.k):
+            pipe.getbit(self.key, (h1 + i * h2) % self.m)
         return all(pipe.execute())
 
     def open(self):
