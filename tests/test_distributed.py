@@ -116,9 +116,11 @@ def test_two_workers_store_the_single_machine_result_politely(mongo_uri, db, web
 
 def test_three_workers_from_seeds_pushed_with_redis_cli(mongo_uri, db, web, redis_server):
     client = redis_server.client()
+    # The targets first (a worker given -a targets stores them for all), then the seeds.
+    workers = [Worker(mongo_uri, db, web.url, redis_server.url, "-a", TARGETS)]
+    wait_for(lambda: client.exists("backlinks:targets"), what="targets in Redis")
     # What `redis-cli lpush backlinks:start_urls …` does: a plain URL and a scrapy-redis JSON entry.
     client.lpush("backlinks:start_urls", sites.SEEDS[0], json.dumps({"url": sites.SEEDS[1], "meta": {}}))
-    workers = [Worker(mongo_uri, db, web.url, redis_server.url, "-a", TARGETS)]
     workers += [Worker(mongo_uri, db, web.url, redis_server.url) for _ in range(2)]
     crawls = [w.wait() for w in workers]
     assert stored(db) == sites.EXPECTED_TARGET_LINKS

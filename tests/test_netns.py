@@ -126,8 +126,9 @@ def test_workers_on_separate_machines_store_the_single_machine_result(network, t
             process.wait(120)
             log.seek(0)
             crawls.append(checked(Crawl(process.returncode, "", log.read())))
-        assert stored(db) == sites.EXPECTED_TARGET_LINKS
-        assert all(c.stats.get("response_received_count", 0) > 0 for c in crawls)
+        logs = "\n".join(c.stderr[-3000:] for c in crawls)
+        assert stored(db) == sites.EXPECTED_TARGET_LINKS, logs
+        assert all(c.stats.get("response_received_count", 0) > 0 for c in crawls), logs
     finally:
         web.stop()
         client.close()

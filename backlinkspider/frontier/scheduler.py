@@ -59,7 +59,7 @@ class FrontierScheduler(Scheduler):
         scheduler.lease_timeout = s.getfloat("FRONTIER_LEASE_TIMEOUT")
         scheduler.heartbeat_interval = s.getfloat("FRONTIER_HEARTBEAT_INTERVAL")
         scheduler.poll_interval = s.getfloat("FRONTIER_POLL_INTERVAL")
-        scheduler.delay_ms = int(s.getfloat("DOWNLOAD_DELAY") * 1000)
+        scheduler.delay_ms = int(s.getfloat("FRONTIER_DOWNLOAD_DELAY") * 1000)
         scheduler.host_limit = max(1, s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         scheduler.site_limit = s.getint("SITE_PAGE_LIMIT")
         scheduler.max_idle = s.getint("MAX_IDLE_TIME_BEFORE_CLOSE")
