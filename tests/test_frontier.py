@@ -91,3 +91,17 @@ def test_a_second_worker_keeps_the_filters_geometry(redis_server):
                                   "FRONTIER_BLOOM_ERROR_RATE": 0.001})
     second = BloomDupeFilter.from_spider(_Spider.from_crawler(other))
     assert (second.m, second.k) == (first.m, first.k)
+
+
+def test_queue_encodes_spider_callbacks_by_name(redis_server):
+    from backlinkspider.frontier.queue import LeasedQueue
+
+    crawler = get_crawler(_Spider, {"REDIS_URL": redis_server.url})
+    spider = _Spider.from_crawler(crawler)
+    queue = LeasedQueue(redis_server.client(), spider, "backlinks:requests")
+    request = Request("http://a.example/", callback=spider.parse, errback=spider.on_error, meta={"site": "a.example"})
+    again = queue.decode(queue.encode(request))
+    assert (again.url, again.callback, again.errback, again.meta) == (request.url, spider.parse, spider.on_error,
+                                                                      {"site": "a.example"})
+    with pytest.raises(ValueError):  # a callable that is not the spider's cannot be stored
+        queue.encode(Request("http://a.example/", callback=lambda r: None))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 
+from scrapy import Request
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import Base
@@ -54,6 +55,21 @@ class LeasedQueue(Base):
 
     def encode(self, request) -> str:
         return self._encode_request(request)
+
+    def _encode_request(self, request):
+        # Request.to_dict(spider=…) finds a callback's name by scanning every
+        # member of the spider, twice a request; a bound method knows its name.
+        names = []
+        for func in (request.callback, request.errback):
+            if callable(func) and getattr(func, "__self__", None) is not self.spider:
+                return self.serializer.dumps(request.to_dict(spider=self.spider))
+            names.append(func.__name__ if callable(func) else func)
+        d = {"url": request.url, "callback": names[0], "errback": names[1], "headers": dict(request.headers)}
+        for attr in request.attributes:  # what Request.to_dict() adds
+            d.setdefault(attr, getattr(request, attr))
+        if type(request) is not Request:
+            d["_class"] = f"{type(request).__module__}.{type(request).__name__}"
+        return self.serializer.dumps(d)
 
     def decode(self, entry):
         return self._decode_request(entry)

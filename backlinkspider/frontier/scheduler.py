@@ -44,7 +44,6 @@ from backlinkspider.frontier.serializer import SerializationError
 logger = logging.getLogger(__name__)
 
 _MAX_PUSHES = 2000  # requests per flush script, so no script holds Redis for long
-_RECENT = 100_000  # fingerprints this worker already sent: no need to send them again
 
 
 class FrontierScheduler(Scheduler):
@@ -98,7 +97,6 @@ class FrontierScheduler(Scheduler):
         self._releases: list[str] = []
         self._acks: list[str] = []
         self._requeues: list[str] = []
-        self._recent: dict = {}
         self._flushing = self._popping = self._closing = False
         self._flush_task = self._pop_task = None
         self._next_pop = 0.0
@@ -165,14 +163,6 @@ class FrontierScheduler(Scheduler):
             return False
         h1, h2 = self.df.hashes(request)
         filtered = not request.dont_filter
-        if filtered:
-            if (h1, h2) in self._recent:
-                stats.inc_value("frontier/duplicates/local")
-                self._schedule_flush()
-                return False
-            self._recent[(h1, h2)] = None
-            if len(self._recent) > _RECENT:
-                del self._recent[next(iter(self._recent))]
         try:
             entry = self.queue.encode(request)
         except ValueError as exc:  # a callback that is not a spider method

@@ -46,6 +46,7 @@ _ERRORS = (
     (DownloadFailedError, "download_failed"),
 )
 _SNIFF = 1024  # bytes looked at to tell a binary body from text
+_RECENT_URLS = 200_000  # distributed mode: URLs a worker remembers asking for (~20 MB)
 
 
 def load_seeds(arg: str | None) -> list[str]:
@@ -102,6 +103,7 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         # leave these sites: the spider never leaves its seeds' sites.
         self.allowed_domains = sorted(sites)
         self._requested: set[str] = set()
+        self._recently_requested: dict[str, None] = {}  # distributed mode
         self._site_requests: Counter[str] = Counter()
 
     @classmethod
@@ -144,6 +146,13 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         shared by all workers, decide instead.
         """
         if self.distributed:
+            # A bounded memory of URLs this worker asked for spares the Scrapy
+            # machinery (and Redis) the site navigation repeated on every page.
+            if url in self._recently_requested:
+                return None
+            self._recently_requested[url] = None
+            if len(self._recently_requested) > _RECENT_URLS:
+                del self._recently_requested[next(iter(self._recently_requested))]
             return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={"site": site})
         if url in self._requested:
             return None
