@@ -10,13 +10,18 @@ one SecantusDB; each crawl on a fresh database and a reset frontier:
   under a bare RedisSpider that only downloads and follows links, for
   reference: it stores nothing, so its pages/s flatter it.
 
+Then the same ``redis×1`` and ``stock`` crawls again with Redis behind a proxy
+that delays every packet (``--latency-ms``, round trip; 2.7 ms is a Redis in
+another zone), for ``--latency-pages`` pages: a blocking client pays the
+latency on every command, ours overlaps it with the crawl.
+
 Redis round trips come from ``INFO commandstats``. Commands that our Lua
 scripts call run inside Redis, so ours are counted as the calls a client sends:
 EVALSHA/EVAL plus every command our scripts never use; stock scrapy-redis
 sends every command it makes. Pages/s is pages over the time from the first
 to the last page request the web server saw.
 
-    python bench/frontier.py [--pages 5000] [--sites 10]
+    python bench/frontier.py [--pages 5000] [--sites 10] [--latency-ms 2.7]
 """
 
 from __future__ import annotations
@@ -70,6 +75,41 @@ def stats_server(port_file: str, pages: int, sites: int, links: int) -> None:
     proxy.serve_forever()
 
 
+def delay_proxy(port_file: str, target_port: int, one_way_ms: float) -> None:
+    """Forward TCP to 127.0.0.1:target_port, every chunk delayed by one_way_ms (order kept)."""
+    import asyncio
+
+    async def pump(reader, writer):
+        queue: asyncio.Queue = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        async def send():
+            while (item := await queue.get()) is not None:
+                deadline, data = item
+                await asyncio.sleep(max(0.0, deadline - loop.time()))
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        sender = asyncio.ensure_future(send())
+        while data := await reader.read(65536):
+            queue.put_nowait((loop.time() + one_way_ms / 1000, data))
+        queue.put_nowait(None)
+        await sender
+
+    async def handle(client_reader, client_writer):
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", target_port)
+        await asyncio.gather(pump(client_reader, server_writer), pump(server_reader, client_writer),
+                             return_exceptions=True)
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
 def stock_child(redis_url: str, sites: list[str]) -> None:
     """Stock scrapy-redis, as its README sets it up."""
     import scrapy
@@ -86,7 +126,8 @@ def stock_child(redis_url: str, sites: list[str]) -> None:
 
     settings = {**web.COMMON, "REDIS_URL": redis_url, "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
                 "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter", "SCHEDULER_PERSIST": True,
-                "MAX_IDLE_TIME_BEFORE_CLOSE": 2, "TELNETCONSOLE_ENABLED": False}
+                "MAX_IDLE_TIME_BEFORE_CLOSE": 2, "TELNETCONSOLE_ENABLED": False,
+                "CLOSESPIDER_PAGECOUNT": int(os.environ.get("BENCH_PAGE_LIMIT", 0))}
     process = CrawlerProcess(settings)
     process.crawl(StockSpider)
     process.start()
@@ -98,12 +139,18 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--sites", type=int, default=10)
     parser.add_argument("--links", type=int, default=12)
+    parser.add_argument("--latency-ms", type=float, default=2.7, help="Redis round-trip latency of the second part")
+    parser.add_argument("--latency-pages", type=int, default=1000, help="pages crawled in the second part")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--delay", help=argparse.SUPPRESS)
     parser.add_argument("--stock", help=argparse.SUPPRESS)
     args = parser.parse_args()
     seeds = [f"http://{web.site_of(i, args.sites)}/" for i in range(args.sites)]
     if args.serve:
         return stats_server(args.serve, args.pages, args.sites, args.links)
+    if args.delay:
+        port_file, target = args.delay.split(",")
+        return delay_proxy(port_file, int(target), args.latency_ms / 2)
     if args.stock:
         return stock_child(args.stock, seeds)
 
@@ -137,7 +184,7 @@ def main() -> None:
     print(f"web: {args.pages} pages over {args.sites} sites, {args.links} internal + 3 external links a page; "
           f"CONCURRENT_REQUESTS={web.COMMON['CONCURRENT_REQUESTS']}, no delay; {os.cpu_count()} cores")
 
-    def crawl(name: str, workers: int, distributed: bool) -> dict:
+    def crawl(name: str, workers: int, distributed: bool, redis_url: str = server.url, page_limit: int = 0) -> dict:
         clear(client, "backlinks")
         clear(client, "stock")
         client.config_resetstat()
@@ -149,16 +196,18 @@ def main() -> None:
             if name == "stock":
                 if i == 0:
                     client.lpush("stock:start_urls", *[json.dumps({"url": s}) for s in seeds])
-                cmd = [sys.executable, __file__, "--stock", server.url]
+                cmd = [sys.executable, __file__, "--stock", redis_url]
             else:
                 cmd = [sys.executable, "-m", "scrapy", "crawl", "backlinks"]
                 if i == 0:
                     cmd += ["-a", "seeds=" + ",".join(seeds)]
                 # The seen-set sized for this web, as an operator sizes it for a crawl.
-                for key, value in {**SETTINGS, "FRONTIER_BLOOM_CAPACITY": args.pages}.items():
+                for key, value in {**SETTINGS, "FRONTIER_BLOOM_CAPACITY": args.pages,
+                                   "CLOSESPIDER_PAGECOUNT": page_limit}.items():
                     cmd += ["-s", f"{key}={value}"]
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env={**env, "MONGO_DATABASE": database,
-                                                              **({"REDIS_URL": server.url} if distributed else {})},
+                                                              "BENCH_PAGE_LIMIT": str(page_limit),
+                                                              **({"REDIS_URL": redis_url} if distributed else {})},
                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
             if i == 0 and workers > 1:  # the others join once the seeds are in
                 while not client.exists("backlinks:stats"):
@@ -205,6 +254,31 @@ def main() -> None:
         base = results[0]["pages_per_s"]
         print("pages/s against the single-machine crawl: " +
               ", ".join(f"{r['name']} {r['pages_per_s'] / base:.2f}x" for r in results[1:]))
+        delayed_port = tmp / "delayed"
+        delayer = subprocess.Popen([sys.executable, __file__, "--delay", f"{delayed_port},{server.port}",
+                                    "--latency-ms", str(args.latency_ms)])
+        while not delayed_port.exists() or not delayed_port.read_text():
+            time.sleep(0.05)
+        slow_url = f"redis://127.0.0.1:{delayed_port.read_text()}/0"
+        client_slow = redis.Redis.from_url(slow_url)
+        client_slow.ping()  # connected
+        pings = []
+        for _ in range(50):
+            started = time.monotonic()
+            client_slow.ping()
+            pings.append(time.monotonic() - started)
+        pings.sort()
+        print(f"Redis behind a {args.latency_ms} ms proxy (measured: median PING {pings[25] * 1000:.1f} ms), "
+              f"first {args.latency_pages} pages:")
+        slow = []
+        for name in ("redis×1", "stock"):
+            res = crawl(name, 1, True, redis_url=slow_url, page_limit=args.latency_pages)
+            slow.append(res)
+            print(f"{name:<8} {res['pages']:>6} pages {res['seconds']:6.1f} s {res['pages_per_s']:7.1f} pages/s",
+                  flush=True)
+        delayer.terminate()
+        print(f"at {args.latency_ms} ms: ours {slow[0]['pages_per_s'] / ours['pages_per_s']:.2f}x its loopback "
+              f"pages/s, stock {slow[1]['pages_per_s'] / stock['pages_per_s']:.2f}x its loopback pages/s")
         print("our commands: " + json.dumps({c: n for c, n in sorted(ours["commands"].items())
                                              if c in {"evalsha", "eval"} or c not in SCRIPT_COMMANDS}))
         print("stock commands: " + json.dumps(dict(sorted(stock["commands"].items()))))
