@@ -138,9 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log-level", default="WARNING", help="Scrapy log level (default: WARNING)")
     p.set_defaults(func=demo)
 
-    redis_help = "Redis of the distributed crawl (default: the REDIS_URL setting or environment variable)"
+    cluster = argparse.ArgumentParser(add_help=False)  # what status and reset share
+    cluster.add_argument("--redis-url", help="Redis of the distributed crawl "
+                         "(default: the REDIS_URL setting or environment variable)")
+    cluster.add_argument("--crawl", default="backlinks",
+                         help="key prefix, the spider name (default: backlinks)")
     p = sub.add_parser(
         "status",
+        parents=[cluster],
         help="show a distributed crawl: queue, leases, seen URLs, workers, pages/min, backlinks",
         description="Show the state of the distributed crawl in REDIS_URL: queued requests, "
         "in-flight leases, seen URLs, workers alive (heartbeats), pages per minute and, when "
@@ -149,20 +154,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--watch", action="store_true", help="refresh the view until Ctrl-C")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes (default: 2)")
     p.add_argument("--json", action="store_true", help="print JSON (one object a refresh)")
-    p.add_argument("--redis-url", help=redis_help)
-    p.add_argument("--crawl", default="backlinks", help="key prefix, the spider name (default: backlinks)")
     p.set_defaults(func=status)
 
     p = sub.add_parser(
         "reset",
+        parents=[cluster],
         help="delete a distributed crawl's Redis state (frontier, seen URLs, leases, robots cache)",
         description="Delete every Redis key of the distributed crawl, so the next crawl starts "
         "afresh. Workers never clear the shared frontier themselves; this is the only way. "
         "MongoDB is left alone.",
     )
     p.add_argument("--force", action="store_true", help="reset even while workers are alive")
-    p.add_argument("--redis-url", help=redis_help)
-    p.add_argument("--crawl", default="backlinks", help="key prefix, the spider name (default: backlinks)")
     p.set_defaults(func=reset)
     args = parser.parse_args(argv)
     return args.func(args)

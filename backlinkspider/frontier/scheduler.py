@@ -35,6 +35,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
 from backlinkspider import signals as our_signals
@@ -83,8 +84,6 @@ class FrontierScheduler(Scheduler):
             logger.warning("SCHEDULER_PERSIST=False is ignored: the frontier outlives its workers; "
                            "run `backlinks reset` to clear it")
         self.flush_on_start, self.persist = False, True
-        from scrapy.utils.misc import load_object
-
         self.queue = load_object(self.queue_cls)(
             server=self.server, spider=spider, key=self.queue_key % {"spider": spider.name},
             serializer=self.serializer)
