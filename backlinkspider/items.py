@@ -1,7 +1,8 @@
-"""The items a crawl produces: one ``PageItem`` per fetched page, holding its ``Link``s.
+"""The items a crawl produces: one ``PageItem`` per fetched page, holding its ``Link``s,
+and one ``TargetItem`` per target URL checked (``-a check_targets=1``).
 
 One item per page, not per link: the pipelines see a page's whole link set at once
-(what de-duplication and, later, lost-link detection need) and per-item overhead is
+(what de-duplication and lost-link detection need) and per-item overhead is
 paid once a page. Plain dataclasses, which itemadapter reads like any Scrapy item.
 """
 
@@ -18,8 +19,9 @@ class Link:
     url: str  # absolute, canonical (backlinkspider.urls.canonicalize)
     anchor: str  # visible text, or the alt of images inside; may be ""
     rel: tuple[str, ...]  # distinct lower-case rel tokens, in the order written
-    kind: str  # "text" or "image"
+    kind: str  # "text", "image", or "redirect" (through another domain, see redirect_url)
     host: str = ""  # lower-case, punycode; set with the canonical URL
+    redirect_url: str = ""  # kind "redirect": the URL the page links to, which redirects to ``url``
     # Filled by the pipelines:
     domain: str = ""  # registered domain
     link_types: list[str] | None = None
@@ -40,8 +42,29 @@ class PageItem:
     links_found: int = 0  # every <a>/<area> with an href, http(s) or not
     links_external: int = 0  # http(s) links off the page's site
     links: list[Link] = field(default_factory=list)
+    # Canonical URLs that redirected to this page: the backlinks stored from them are lost.
+    redirected_from: list[str] = field(default_factory=list)
     # Filled by the pipelines:
     host: str = ""
     domain: str = ""
     # Distributed mode: the frontier lease to end once this page is stored. Not stored.
     lease: str | None = None
+
+
+@dataclass(slots=True)
+class TargetItem:
+    """The answer of one target URL (a stored backlink's ``target_url``) to a check."""
+
+    url: str  # the target URL as stored in ``backlinks.target_url``
+    checked_at: datetime  # UTC
+    status: int | None = None  # final HTTP status after redirects; None when no answer came
+    final_url: str = ""  # canonical URL after redirects ("" when not redirected)
+    error: str = ""  # dns, timeout, connection_refused, robots_disallowed, too_many_redirects…
+    lease: str | None = None  # distributed mode, as PageItem.lease
+
+    @property
+    def broken(self) -> bool:
+        """4xx/5xx, or no answer at all; a check robots.txt forbade says nothing."""
+        if self.status is not None:
+            return self.status >= 400
+        return self.error != "robots_disallowed"

@@ -57,6 +57,12 @@ DEPTH_PRIORITY = 1  # breadth-first within a site: the pages nearest the seed fi
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
+# --- Monitoring: a recrawl marks backlinks lost. A page that fails (5xx, no
+# answer) this many visits in a row loses its backlinks with reason page_error.
+LOST_AFTER_FAILED_VISITS = _env("LOST_AFTER_FAILED_VISITS", 3)
+# follow_redirects_to_targets: external links resolved (HEAD) per crawl process, remembered.
+REDIRECT_CHECK_CACHE = _env("REDIRECT_CHECK_CACHE", 100_000)
+
 # --- Bad input: bounded downloads, bounded waits, every outcome reaches the spider.
 DOWNLOAD_TIMEOUT = _env("DOWNLOAD_TIMEOUT", 30)
 DOWNLOAD_MAXSIZE = _env("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)  # pages bigger than this are skipped
@@ -72,6 +78,10 @@ ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
     "pipelines.classify.ClassifyPipeline": 200,
     "pipelines.mongo.MongoPipeline": 300,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # After RedirectMiddleware (600) in response order: off-site redirects reach the spider.
+    "backlinkspider.redirects.SiteRedirectMiddleware": 650,
 }
 EXTENSIONS = {
     "backlinkspider.report.CrawlReport": 500,

@@ -9,3 +9,6 @@ dies loses nothing (see ``backlinkspider.frontier``).
 leases_done = object()
 #: ``leases=[…]``: these requests' items could not be written: crawl them again.
 leases_failed = object()
+#: no arguments, sent with ``send_catch_log_async``: components that buffer
+#: writes to the store write them, and return once they are stored.
+store_drain = object()

@@ -17,6 +17,9 @@ from backlinkspider.embedded import ensure_server
 
 BACKLINKS = "backlinks"
 PAGES = "pages"
+EVENTS = "events"
+EVENT_TYPES = ("new", "lost", "recovered", "link_type_changed")
+LOST_REASONS = ("link_removed", "page_not_found", "page_redirected", "page_error", "page_noindex")
 BACKLINK_KEY = ("source_url", "target_url", "anchor")
 LINK_TYPES = ("follow", "nofollow", "sponsored", "ugc")
 
@@ -40,7 +43,43 @@ def ensure_indexes(db: Database) -> None:
     )
     db[BACKLINKS].create_index([("target_domain", ASCENDING), ("last_seen", DESCENDING)])
     db[BACKLINKS].create_index([("source_domain", ASCENDING)])
+    # Target checks: the distinct target URLs of a domain, and their backlinks.
+    db[BACKLINKS].create_index([("target_domain", ASCENDING), ("target_url", ASCENDING)])
     db[PAGES].create_index([("url", ASCENDING)], unique=True, name="page_url")
+    # "New and lost backlinks of a domain in the last N days": one range scan.
+    db[EVENTS].create_index([("target_domain", ASCENDING), ("time", DESCENDING)])
+
+
+def _target_match(targets) -> dict:
+    return {"target_domain": {"$in": sorted(targets)}} if targets else {}
+
+
+def referring_pages(db: Database, targets=()) -> list[str]:
+    """Every referring page in the store (of backlinks into ``targets``, if given).
+
+    Lost backlinks' pages too: a recrawl must see a link come back.
+    """
+    rows = db[BACKLINKS].aggregate(
+        [{"$match": _target_match(targets)}, {"$group": {"_id": "$source_url"}}], allowDiskUse=True)
+    return sorted(row["_id"] for row in rows)
+
+
+def target_urls(db: Database, targets=()) -> list[str]:
+    """The distinct target URLs of the stored backlinks (into ``targets``, if given)."""
+    rows = db[BACKLINKS].aggregate(
+        [{"$match": _target_match(targets)}, {"$group": {"_id": "$target_url"}}], allowDiskUse=True)
+    return sorted(row["_id"] for row in rows)
+
+
+def changes(db: Database, domain: str, since: datetime) -> dict[str, int]:
+    """Events into ``domain`` since ``since``, counted by type (the New/Lost report)."""
+    counts = {t: 0 for t in EVENT_TYPES}
+    for row in db[EVENTS].aggregate([
+        {"$match": {"target_domain": domain, "time": {"$gte": since}}},
+        {"$group": {"_id": "$type", "n": {"$sum": 1}}},
+    ]):
+        counts[row["_id"]] = row["n"]
+    return counts
 
 
 def domain_summary(db: Database, domain: str, top: int = 10) -> dict:

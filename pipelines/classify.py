@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence, Set
 
+from backlinkspider.items import PageItem
+
 QUALIFIERS = frozenset({"nofollow", "sponsored", "ugc"})
 
 
@@ -63,6 +65,8 @@ class ClassifyPipeline:
         return cls(crawler)
 
     def process_item(self, item):
+        if not isinstance(item, PageItem):
+            return item
         classify(item, getattr(self.crawler.spider, "targets", None) or frozenset())
         self.crawler.stats.inc_value("backlinks/links/kept", len(item.links))
         return item

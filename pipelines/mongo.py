@@ -1,4 +1,4 @@
-"""Store pages and backlinks in MongoDB: batched, unordered, idempotent upserts.
+"""Store pages, backlinks and their events in MongoDB: batched, unordered, idempotent.
 
 One round trip per link would cap a crawl at the database's latency, and a
 blocking call on the reactor thread would stall every download. So writes are
@@ -7,6 +7,12 @@ page count (``MONGO_BATCH_PAGES``), write count (``MONGO_BATCH_OPS``), age
 (``MONGO_FLUSH_INTERVAL``) and at close, each in a worker thread. Upserts keyed
 on the unique backlink key, with ``$min``/``$max`` on the dates, make a batch
 safe to retry and a page safe to crawl twice: nothing is ever stored twice.
+
+A batch is compared with what the store held for its pages before
+(``pipelines/changes.py``): one read of the pages that were stored already, so
+a first crawl reads nothing. That marks lost and recovered backlinks and
+records every change in ``events``. Target checks (``TargetItem``) set
+``target_status`` and ``broken`` on every backlink to the URL checked.
 
 In distributed mode a page's frontier lease ends only here, once its batch
 is written (``leases_done``); a batch that cannot be written sends its
@@ -19,8 +25,8 @@ import logging
 import time
 from collections import deque
 
-from pymongo import UpdateOne
-from pymongo.errors import PyMongoError
+from pymongo import UpdateMany, UpdateOne
+from pymongo.errors import BulkWriteError, PyMongoError
 from scrapy import signals
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_to_future
@@ -29,12 +35,15 @@ from twisted.python.failure import Failure
 
 from backlinkspider import signals as our_signals
 from backlinkspider import store
+from backlinkspider.items import PageItem, TargetItem
+from backlinkspider.urls import host_of, registered_domain
+from pipelines.changes import PRIOR_FIELDS, plan
 
 logger = logging.getLogger(__name__)
 
 
 class MongoPipeline:
-    """Write each ``PageItem`` to ``pages`` and its links to ``backlinks``."""
+    """Write each ``PageItem`` to ``pages``, ``backlinks`` and ``events``; each ``TargetItem`` to ``backlinks``."""
 
     def __init__(self, crawler):
         settings = crawler.settings
@@ -46,10 +55,12 @@ class MongoPipeline:
         self.flush_interval = settings.getfloat("MONGO_FLUSH_INTERVAL")
         self.max_pending = settings.getint("MONGO_MAX_PENDING_BATCHES")
         self.retries = settings.getint("MONGO_WRITE_RETRIES")
+        self.lost_after = max(1, settings.getint("LOST_AFTER_FAILED_VISITS"))
         self.client = None
         self.db = None
-        self._pages: list[UpdateOne] = []
-        self._links: list[UpdateOne] = []
+        self._pages: list[tuple[PageItem, frozenset]] = []
+        self._targets: list[TargetItem] = []
+        self._size = 0  # buffered writes, about
         self._leases: list[str] = []
         self._pending: deque = deque()  # Deferreds of batches being written
         self._last_flush = time.monotonic()
@@ -59,6 +70,7 @@ class MongoPipeline:
     def from_crawler(cls, crawler):
         pipeline = cls(crawler)
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(pipeline.drain, signal=our_signals.store_drain)
         return pipeline
 
     async def open_spider(self):
@@ -70,11 +82,16 @@ class MongoPipeline:
         self._timer.start(max(self.flush_interval / 2, 0.1), now=False)
 
     async def process_item(self, item):
-        self._pages.append(_page_op(item))
-        self._links.extend(_link_op(item, link) for link in item.links)
+        if isinstance(item, TargetItem):
+            self._targets.append(item)
+            self._size += 1
+        else:
+            # The targets this page was classified with decide which stored backlinks it can lose.
+            self._pages.append((item, getattr(self.crawler.spider, "targets", None) or frozenset()))
+            self._size += 1 + len(item.links)
         if item.lease is not None:
             self._leases.append(item.lease)
-        if len(self._pages) >= self.batch_pages or len(self._pages) + len(self._links) >= self.batch_ops:
+        if len(self._pages) + len(self._targets) >= self.batch_pages or self._size >= self.batch_ops:
             self._flush()
         while len(self._pending) > self.max_pending:  # the store is slower than the crawl
             await deferred_to_future(self._pending[0])
@@ -83,20 +100,25 @@ class MongoPipeline:
     def spider_idle(self):
         self._flush()
 
+    async def drain(self):
+        """``store_drain``: write what is buffered; return once every batch is stored."""
+        self._flush()
+        while self._pending:
+            await deferred_to_future(self._pending[0])
+
     def _flush_if_due(self):
         if time.monotonic() - self._last_flush >= self.flush_interval:
             self._flush()
 
     def _flush(self):
         self._last_flush = time.monotonic()
-        if not self._pages:
+        if not self._pages and not self._targets:
             return
-        batch = (self._pages, self._links)
-        leases = self._leases
-        self._pages, self._links, self._leases = [], [], []
-        d = deferToThread(self._write, *batch)
+        pages, targets, leases, size = self._pages, self._targets, self._leases, self._size
+        self._pages, self._targets, self._leases, self._size = [], [], [], 0
+        d = deferToThread(self._write, pages, targets)
         self._pending.append(d)
-        d.addBoth(self._done, d, len(batch[0]) + len(batch[1]), leases)
+        d.addBoth(self._done, d, size, leases)
 
     def _done(self, result, d, size, leases):
         self._pending.remove(d)
@@ -109,88 +131,137 @@ class MongoPipeline:
             self.crawler.signals.send_catch_log(signal, leases=leases)
         # Nothing here may fail the crawl.
 
-    def _write(self, page_ops, link_ops) -> bool:
-        """Runs in a worker thread: one unordered bulk write per collection, retried.
+    def _write(self, pages, targets) -> bool:
+        """Runs in a worker thread: pages, then backlinks and events, then target checks.
 
         True when every document was written.
         """
-        written = True
-        for name, ops in ((store.PAGES, page_ops), (store.BACKLINKS, link_ops)):
-            if not ops:
-                continue
-            for attempt in range(self.retries + 1):
-                try:
-                    result = self.db[name].bulk_write(ops, ordered=False)
-                except PyMongoError as exc:
-                    # Upserts are idempotent, so the whole batch can be sent again
-                    # (this also covers duplicate-key races between concurrent upserts).
-                    if attempt == self.retries:
-                        logger.error("Gave up writing %d %s documents after %d attempts: %s",
-                                     len(ops), name, attempt + 1, exc)
-                        self.stats.inc_value(f"backlinks/mongo/{name}_lost", len(ops))
-                        written = False
-                        break
-                    logger.warning("Writing %d %s documents failed (%s), retrying", len(ops), name, exc)
-                    self.stats.inc_value("backlinks/mongo/retries")
-                    time.sleep(min(2**attempt * 0.5, 10))
-                else:
-                    self.stats.inc_value("backlinks/mongo/bulk_writes")
-                    self.stats.inc_value(f"backlinks/mongo/{name}_upserted", result.upserted_count)
-                    break
+        written, inserted = self._bulk(store.PAGES, [_page_op(page) for page, _ in pages])
+        # A page stored for the first time just now has no backlinks yet: no need to look.
+        seen = {pages[i][0].url for i in inserted}
+        sources = {page.url for page, _ in pages if page.url not in seen}
+        sources.update(url for page, _ in pages for url in page.redirected_from)
+        try:
+            prior = self._prior(sources)
+        except PyMongoError as exc:
+            logger.error("Could not read the stored backlinks of %d pages: %s", len(sources), exc)
+            self.stats.inc_value("backlinks/mongo/pages_lost", len(pages))
+            return False
+        changes = plan(pages, prior, self.lost_after)
+        ok, inserted = self._bulk(store.BACKLINKS, changes.ops)
+        written &= ok
+        events = changes.events + changes.new_events(inserted)
+        written &= self._insert_events(events)
+        ok, _ = self._bulk(store.BACKLINKS, [_target_op(item) for item in targets])
+        written &= ok
+        if targets:
+            self.stats.inc_value("backlinks/targets/checked", len(targets))
         return written
+
+    def _prior(self, sources) -> dict:
+        """Source URL -> (target URL, anchor) -> stored backlink, for ``sources``."""
+        prior: dict[str, dict] = {}
+        if not sources:
+            return prior
+        projection = dict.fromkeys(PRIOR_FIELDS, 1)
+        for doc in self.db[store.BACKLINKS].find({"source_url": {"$in": sorted(sources)}}, projection):
+            prior.setdefault(doc["source_url"], {})[(doc["target_url"], doc["anchor"])] = doc
+        self.stats.inc_value("backlinks/mongo/reads")
+        return prior
+
+    def _bulk(self, name, ops) -> tuple[bool, dict]:
+        """One unordered bulk write, retried; (all written, {op index: upserted _id})."""
+        inserted: dict = {}
+        if not ops:
+            return True, inserted
+        for attempt in range(self.retries + 1):
+            try:
+                result = self.db[name].bulk_write(ops, ordered=False)
+            except PyMongoError as exc:
+                # Upserts are idempotent, so the whole batch can be sent again
+                # (this also covers duplicate-key races between concurrent upserts).
+                if isinstance(exc, BulkWriteError):
+                    inserted.update((u["index"], u["_id"]) for u in exc.details.get("upserted", []))
+                if attempt == self.retries:
+                    logger.error("Gave up writing %d %s documents after %d attempts: %s",
+                                 len(ops), name, attempt + 1, exc)
+                    self.stats.inc_value(f"backlinks/mongo/{name}_lost", len(ops))
+                    return False, inserted
+                logger.warning("Writing %d %s documents failed (%s), retrying", len(ops), name, exc)
+                self.stats.inc_value("backlinks/mongo/retries")
+                time.sleep(min(2**attempt * 0.5, 10))
+            else:
+                inserted.update(result.upserted_ids)
+                self.stats.inc_value("backlinks/mongo/bulk_writes")
+                self.stats.inc_value(f"backlinks/mongo/{name}_upserted", result.upserted_count)
+                return True, inserted
+        return False, inserted
+
+    def _insert_events(self, events) -> bool:
+        """Insert events; one already there (same ``_id``) was recorded by an earlier try."""
+        if not events:
+            return True
+        for attempt in range(self.retries + 1):
+            try:
+                self.db[store.EVENTS].insert_many(events, ordered=False)
+            except BulkWriteError as exc:
+                if all(e.get("code") == 11000 for e in exc.details.get("writeErrors", [])):
+                    break
+                error = exc
+            except PyMongoError as exc:
+                error = exc
+            else:
+                break
+            if attempt == self.retries:
+                logger.error("Gave up writing %d events: %s", len(events), error)
+                self.stats.inc_value("backlinks/mongo/events_lost", len(events))
+                return False
+            self.stats.inc_value("backlinks/mongo/retries")
+            time.sleep(min(2**attempt * 0.5, 10))
+        for event in events:
+            self.stats.inc_value(f"backlinks/events/{event['type']}")
+        return True
 
     async def close_spider(self):
         if self._timer is not None and self._timer.running:
             self._timer.stop()
-        self._flush()
-        while self._pending:
-            await deferred_to_future(self._pending[0])
+        await self.drain()
         if self.client is not None:
             self.client.close()
 
 
 def _page_op(item) -> UpdateOne:
-    return UpdateOne(
-        {"url": item.url},
-        {
-            "$set": {
-                "status": item.status,
-                "error": item.error,
-                "fetched_at": item.fetched_at,
-                "title": item.title,
-                "host": item.host,
-                "domain": item.domain,
-                "page_nofollow": item.page_nofollow,
-                "page_noindex": item.page_noindex,
-                "links_found": item.links_found,
-                "links_external": item.links_external,
-                "links_stored": len(item.links),
-            },
-            "$min": {"first_fetched_at": item.fetched_at},
-        },
-        upsert=True,
-    )
+    fields = {
+        "status": item.status,
+        "error": item.error,
+        "fetched_at": item.fetched_at,
+        "title": item.title,
+        "host": item.host,
+        "domain": item.domain,
+        "page_nofollow": item.page_nofollow,
+        "page_noindex": item.page_noindex,
+        "links_found": item.links_found,
+        "links_external": item.links_external,
+        "links_stored": len(item.links),
+    }
+    if item.redirected_from:
+        fields["redirected_from"] = item.redirected_from
+    return UpdateOne({"url": item.url}, {"$set": fields, "$min": {"first_fetched_at": item.fetched_at}},
+                     upsert=True)
 
 
-def _link_op(item, link) -> UpdateOne:
-    return UpdateOne(
-        {"source_url": item.url, "target_url": link.url, "anchor": link.anchor},
-        {
-            "$set": {
-                "source_host": item.host,
-                "source_domain": item.domain,
-                "target_host": link.host,
-                "target_domain": link.domain,
-                "rel": list(link.rel),
-                "link_types": link.link_types,
-                "page_nofollow": item.page_nofollow,
-                "kind": link.kind,
-                "internal": link.internal,
-            },
-            # $min/$max rather than $setOnInsert/$set: a retried or late batch
-            # can never move first_seen later or last_seen back.
-            "$min": {"first_seen": item.fetched_at},
-            "$max": {"last_seen": item.fetched_at},
-        },
-        upsert=True,
-    )
+def _target_op(item: TargetItem) -> UpdateMany:
+    fields = {
+        "target_status": item.status,
+        "target_checked_at": item.checked_at,
+        "target_final_url": item.final_url or item.url,
+        "broken": item.broken,
+    }
+    unset = {}
+    if item.error:
+        fields["target_error"] = item.error
+    else:
+        unset["target_error"] = ""
+    update = {"$set": fields, **({"$unset": unset} if unset else {})}
+    # (target_domain, target_url) is an index: the check finds its backlinks by it.
+    return UpdateMany({"target_domain": registered_domain(host_of(item.url)), "target_url": item.url}, update)

@@ -7,6 +7,7 @@ Suffix List, so that classification and every report group by the same domain.
 
 from __future__ import annotations
 
+from backlinkspider.items import PageItem
 from backlinkspider.urls import host_of, registered_domain
 
 
@@ -14,6 +15,8 @@ class NormalizePipeline:
     """Fill ``host``/``domain`` on each ``PageItem`` and its links."""
 
     def process_item(self, item):
+        if not isinstance(item, PageItem):  # a TargetItem: nothing to add
+            return item
         item.host = host_of(item.url)
         item.domain = registered_domain(item.host)
         for link in item.links:

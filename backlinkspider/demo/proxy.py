@@ -25,6 +25,7 @@ class Response:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0  # seconds to wait before answering (a server that never answers)
+    head_status: int = 0  # answer HEAD with this status instead (405: a server that refuses HEAD)
 
 
 Resolver = Callable[[str, str], "Response | None"]  # (host, path with query) -> response
@@ -129,6 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.respond(self.command, host, path, self.headers.get("User-Agent", ""))
         if response.delay:
             time.sleep(response.delay)
+        if not send_body and response.head_status:
+            response = Response(response.head_status)
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)

@@ -34,8 +34,8 @@ class FrontierSpiderMixin(RedisMixin):
     def start_requests(self):  # scrapy-redis's; Scrapy 2.19 calls start() instead
         return []
 
-    def share_seeds_and_targets(self, targets_given: bool) -> None:
-        """Push this worker's ``-a seeds`` and ``-a targets`` for the whole cluster."""
+    def share_seeds_and_targets(self, targets_given: bool, push_seeds: bool = True) -> None:
+        """Push this worker's ``-a seeds`` (unless told not to) and ``-a targets`` for the whole cluster."""
         key = f"{self.name}:targets"
         if targets_given:
             with self.server.pipeline(transaction=True) as pipe:
@@ -48,6 +48,8 @@ class FrontierSpiderMixin(RedisMixin):
             shared = self.server.smembers(key)
             if shared:
                 self.targets = frozenset(bytes_to_str(t, self.redis_encoding) for t in shared)
+        if not push_seeds:
+            return
         if self.seed_urls:
             self.server.lpush(self.redis_key, *self.seed_urls)
             self.logger.info("Pushed %d seeds to %s", len(self.seed_urls), self.redis_key)

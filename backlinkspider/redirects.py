@@ -1,0 +1,40 @@
+"""Redirects that leave a page's site reach the spider as they are.
+
+The spider never leaves its seeds' sites, so a redirect off the site is not
+followed. Scrapy's OffsiteMiddleware (or the frontier) would drop it without
+a word, and a referring page that now redirects elsewhere would look like a
+page never visited. Instead, its 3xx response goes to the spider, which
+records the page as redirected and its backlinks as lost (``page_redirected``).
+In-site redirects are followed as usual; requests without a ``site`` in meta
+(target and redirect checks) may go anywhere.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from backlinkspider.urls import canonicalize_with_host
+
+
+class SiteRedirectMiddleware:
+    """Downloader middleware, after ``RedirectMiddleware`` in response order (priority > 600)."""
+
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        site = request.meta.get("site")
+        if not site or not 300 <= response.status < 400 or "Location" not in response.headers:
+            return response
+        location = response.headers["Location"].decode("latin-1")
+        found = canonicalize_with_host(urljoin(request.url, location))
+        if found is None or found[1] == site or found[1].endswith("." + site):
+            return response
+        request.meta["dont_redirect"] = True  # RedirectMiddleware hands the 3xx on
+        request.meta["redirect_offsite"] = found[0]
+        self.stats.inc_value("backlinks/pages/redirect_offsite")
+        return response
