@@ -50,11 +50,12 @@ class CrawlReport:
             failed = db[store.PAGES].count_documents({"fetched_at": since, "error": {"$ne": ""}})
             seen = db[store.BACKLINKS].count_documents({"last_seen": since})
             new = db[store.BACKLINKS].count_documents({"first_seen": since})
+            lost = db[store.BACKLINKS].count_documents({"lost_at": since})
             lines = [
                 "",
                 f"backlinkspider report ({reason}, database {db.name!r})",
                 f"  pages fetched {pages} ({failed} without links: errors, non-HTML)"
-                f"   backlinks seen {seen} ({new} new)"
+                f"   backlinks seen {seen} ({new} new, {lost} lost)"
                 f"   lost writes {sum(v for k, v in stats.get_stats().items() if k.endswith('_lost'))}",
             ]
             if targets:
@@ -72,7 +73,8 @@ def _domain_lines(s: dict) -> list[str]:
     types = "   ".join(f"{t} {n}" for t, n in s["link_types"].items())
     lines = [
         f"  backlinks into {s['domain']}: {s['backlinks']}"
-        f"   referring domains {s['referring_domains']}   referring pages {s['referring_pages']}",
+        f"   referring domains {s['referring_domains']}   referring pages {s['referring_pages']}"
+        f"   lost {s['lost']}   broken {s['broken']}",
         f"    {types}",
     ]
     if s["top_referring_domains"]:

@@ -95,6 +95,8 @@ def domain_summary(db: Database, domain: str, top: int = 10) -> dict:
                       "referring_domains": {"$size": "$domains"},
                       "referring_pages": {"$size": "$pages"}}},
     ])), {"backlinks": 0, "referring_domains": 0, "referring_pages": 0})
+    totals["lost"] = coll.count_documents({"target_domain": domain, "lost_at": {"$ne": None}})
+    totals["broken"] = coll.count_documents({"target_domain": domain, "broken": True})
     types = {t: 0 for t in LINK_TYPES}
     for row in coll.aggregate([match, {"$unwind": "$link_types"},
                                {"$group": {"_id": "$link_types", "n": {"$sum": 1}}}]):

@@ -128,7 +128,7 @@ def test_report_is_printed(target_crawl):
     crawl, _, _ = target_crawl
     n = len(sites.EXPECTED_TARGET_LINKS)
     assert f"backlinks into acme-tools.com: {n}" in crawl.stdout
-    assert f"backlinks seen {n} ({n} new)" in crawl.stdout
+    assert f"backlinks seen {n} ({n} new, 0 lost)" in crawl.stdout
 
 
 def test_second_crawl_adds_nothing(mongo_uri, web, db):
@@ -143,7 +143,7 @@ def test_second_crawl_adds_nothing(mongo_uri, web, db):
     for key, doc in second.items():
         assert doc["first_seen"] == first[key]["first_seen"]
         assert doc["last_seen"] > first[key]["last_seen"]
-    assert "(0 new)" in crawl.stdout
+    assert "(0 new, 0 lost)" in crawl.stdout
 
 
 def test_without_targets_every_external_link_is_stored(mongo_uri, web, db):

@@ -8,6 +8,8 @@ in a row; the web changes back and a fourth crawl clears everything.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections import Counter
 
 import pymongo
@@ -15,7 +17,8 @@ import pytest
 
 from backlinkspider.demo.proxy import WebProxy
 from backlinkspider.store import BACKLINKS, EVENTS, PAGES
-from tests.conftest import run_crawl
+from tests.conftest import ROOT, run_crawl
+from tests.test_cli import BACKLINKS as BACKLINKS_SCRIPT
 from tests.web import monitoring as web_
 from tests.web.monitoring import A, N
 
@@ -102,7 +105,7 @@ def _counts(events) -> Counter:
 
 def test_first_crawl_records_every_backlink_as_new(history):
     first = history[0]
-    assert set(first["backlinks"]) == FIRST
+    assert set(first["backlinks"]) == FIRST, first["crawl"].stderr[-8000:]
     assert all(d.get("lost_at") is None for d in first["backlinks"].values())
     assert _counts(first["events"]) == {"new": len(FIRST)}
     assert {_key(e) for e in first["events"]} == FIRST
@@ -196,3 +199,28 @@ def test_events_are_indexed_by_target_domain_and_time(history, mongo_uri):
     info = client["test_monitoring"][EVENTS].index_information()
     assert any(i["key"] == [("target_domain", 1), ("time", -1)] for i in info.values())
     client.close()
+
+
+def test_check_targets_command(mongo_uri, db, tmp_path):
+    """`backlinks check-targets DOMAIN` checks the stored target URLs, and nothing else."""
+    site = web_.MonitoredWeb()
+    proxy = WebProxy(site).start()
+    try:
+        run_crawl(mongo_uri, db.name, proxy, "-a", f"seeds={web_.SEED}", "-a", f"targets={web_.TARGET}")
+        assert db[BACKLINKS].count_documents({"target_checked_at": {"$exists": True}}) == 0
+        site.stage = 2  # /pricing is 404 now
+        before = len(proxy.requests)
+        env = {**os.environ, "http_proxy": proxy.url, "MONGO_URI": mongo_uri, "MONGO_DATABASE": db.name,
+               "DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "0", "DOWNLOAD_DELAY": "0"}
+        env.pop("REDIS_URL", None)
+        done = subprocess.run([BACKLINKS_SCRIPT, "check-targets", "acme-tools.com"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        requested = proxy.requests[before:]
+    finally:
+        proxy.stop()
+    assert {h for _, h, _ in requested} == {"acme-tools.com"}  # no page crawled, targets only
+    docs = list(db[BACKLINKS].find())
+    assert docs and all("target_checked_at" in d for d in docs)
+    assert {d["target_url"] for d in docs if d["broken"]} == {f"{A}/pricing", f"{A}/slow"}
+    assert "broken 2" in done.stdout

@@ -368,7 +368,11 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
     def parse_target(self, response):
         url = response.meta["target_check"]
         if response.status in (405, 501) and response.request.method == "HEAD":  # HEAD refused
-            return [response.request.replace(method="GET")]
+            meta = {"target_check": url, "allow_offsite": True, "headers_only": True}
+            if LEASE in response.meta:  # the GET replaces the HEAD in the frontier
+                meta[LEASE] = response.meta[LEASE]
+            return [scrapy.Request(url, callback=self.parse_target, errback=self.on_target_error,
+                                   dont_filter=True, meta=meta)]
         final = canonicalize(response.url) or response.url
         if response.status >= 300:
             self.crawler.stats.inc_value(f"backlinks/targets/http_{response.status}")
