@@ -5,7 +5,7 @@ followed. Scrapy's OffsiteMiddleware (or the frontier) would drop it without
 a word, and a referring page that now redirects elsewhere would look like a
 page never visited. Instead, its 3xx response goes to the spider, which
 records the page as redirected and its backlinks as lost (``page_redirected``).
-In-site redirects are followed as usual; requests without a ``site`` in meta
+In-site redirects are followed, past the seen-set; requests without a ``site`` in meta
 (target and redirect checks) may go anywhere.
 """
 
@@ -32,7 +32,12 @@ class SiteRedirectMiddleware:
             return response
         location = response.headers["Location"].decode("latin-1")
         found = canonicalize_with_host(urljoin(request.url, location))
-        if found is None or found[1] == site or found[1].endswith("." + site):
+        if found is None:
+            return response
+        if found[1] == site or found[1].endswith("." + site):
+            # Followed even if its target was crawled already: only the target's
+            # item tells the pipelines that this URL redirects now.
+            request.dont_filter = True
             return response
         request.meta["dont_redirect"] = True  # RedirectMiddleware hands the 3xx on
         request.meta["redirect_offsite"] = found[0]

@@ -19,6 +19,7 @@ from backlinkspider.demo.proxy import WebProxy
 from backlinkspider.store import BACKLINKS, EVENTS, PAGES
 from tests.conftest import ROOT, run_crawl
 from tests.test_cli import BACKLINKS as BACKLINKS_SCRIPT
+from tests.test_distributed import Worker, redis_server  # noqa: F401 (a fixture)
 from tests.web import monitoring as web_
 from tests.web.monitoring import A, N
 
@@ -224,3 +225,36 @@ def test_check_targets_command(mongo_uri, db, tmp_path):
     assert docs and all("target_checked_at" in d for d in docs)
     assert {d["target_url"] for d in docs if d["broken"]} == {f"{A}/pricing", f"{A}/slow"}
     assert "broken 2" in done.stdout
+
+
+def _summary(step) -> tuple:
+    """What a step left in the store, without times and ids."""
+    docs = step["backlinks"]
+    return ({k: d.get("lost_reason") for k, d in docs.items()},
+            {k: (d.get("broken"), d.get("target_status"), d.get("target_final_url")) for k, d in docs.items()},
+            {k: d["link_types"] for k, d in docs.items()},
+            Counter((e["type"], _key(e), e.get("reason")) for e in step["events"]))
+
+
+def test_distributed_workers_monitor_exactly_as_one_machine(history, mongo_uri, db, redis_server):
+    """The same four crawls by two workers on one Redis frontier: the same store, step by step.
+
+    The first worker carries the arguments (recrawl, check_targets); the second joins.
+    ``follow_redirects_to_targets`` is a per-worker switch, so both get it.
+    """
+    site = web_.MonitoredWeb()
+    proxy = WebProxy(site).start()
+    steps = []
+    try:
+        for stage, extra in ((1, ()), (2, ("-a", "recrawl=1")), (2, ("-a", "recrawl=1")), (1, ("-a", "recrawl=1"))):
+            site.stage = stage
+            first = Worker(mongo_uri, db, proxy.url, redis_server.url, *ARGS, *extra, **SETTINGS)
+            second = Worker(mongo_uri, db, proxy.url, redis_server.url, "-a", "follow_redirects_to_targets=1",
+                            **SETTINGS)
+            for worker in (first, second):
+                assert "Deprecat" not in worker.wait().stderr
+            steps.append({"backlinks": _backlinks(db), "events": list(db[EVENTS].find())})
+    finally:
+        proxy.stop()
+    for single, distributed in zip(history, steps):
+        assert _summary(distributed) == _summary(single)
