@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def test_kubernetes_manifests_match_the_schemas():
     for name, doc in _manifests():
         kubernetes_validate.validate(doc, "1.30.0", strict=True)
         kinds.add(doc["kind"])
-    assert {"Deployment", "StatefulSet", "Service", "ConfigMap"} <= kinds
+    assert {"Deployment", "StatefulSet", "Service", "ConfigMap", "CronJob"} <= kinds
 
 
 def test_kubernetes_config_sets_only_known_settings():
@@ -67,4 +68,28 @@ def test_kustomize_builds():
         pytest.skip("kubectl is not installed")
     done = subprocess.run(["kubectl", "kustomize", str(DEPLOY / "k8s")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert len(re.findall(r"^kind: ", done.stdout, re.M)) == 7
+    assert len(re.findall(r"^kind: ", done.stdout, re.M)) == 8
+
+
+def test_recrawl_cronjob_runs_the_monitoring_crawl():
+    cron = next(doc for _, doc in _manifests() if doc["kind"] == "CronJob")
+    container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"][:3] == ["scrapy", "crawl", "backlinks"]
+    assert "recrawl=1" in container["command"] and "check_targets=1" in container["command"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    assert int(next(e["value"] for e in container["env"] if e["name"] == "MAX_IDLE_TIME_BEFORE_CLOSE")) > 0
+
+
+def test_systemd_units_verify(tmp_path):
+    """``systemd-analyze verify`` on the recrawl units, with the venv path pointed at this one."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    scrapy = Path(sys.executable).with_name("scrapy")
+    for unit in (DEPLOY / "systemd").iterdir():
+        text = unit.read_text().replace("/opt/backlinkspider/.venv/bin/scrapy", str(scrapy))
+        (tmp_path / unit.name).write_text(text)
+    service = (DEPLOY / "systemd" / "backlinkspider-recrawl.service").read_text()
+    assert "-a recrawl=1 -a check_targets=1" in service
+    done = subprocess.run(["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
