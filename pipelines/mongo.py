@@ -164,7 +164,10 @@ class MongoPipeline:
         if not sources:
             return prior
         projection = dict.fromkeys(PRIOR_FIELDS, 1)
-        for doc in self.db[store.BACKLINKS].find({"source_url": {"$in": sorted(sources)}}, projection):
+        # One round trip for the whole batch, not one per 101 documents (the default first batch).
+        cursor = self.db[store.BACKLINKS].find({"source_url": {"$in": sorted(sources)}}, projection,
+                                               batch_size=20_000)
+        for doc in cursor:
             prior.setdefault(doc["source_url"], {})[(doc["target_url"], doc["anchor"])] = doc
         self.stats.inc_value("backlinks/mongo/reads")
         return prior
