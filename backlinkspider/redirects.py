@@ -36,8 +36,10 @@ class SiteRedirectMiddleware:
             return response
         if found[1] == site or found[1].endswith("." + site):
             # Followed even if its target was crawled already: only the target's
-            # item tells the pipelines that this URL redirects now.
-            request.dont_filter = True
+            # item tells the pipelines that this URL redirects now. A loop back
+            # into the chain is left to the seen-set, which ends it.
+            chain = {canonicalize_with_host(u) for u in (*request.meta.get("redirect_urls", ()), request.url)}
+            request.dont_filter = found not in chain
             return response
         request.meta["dont_redirect"] = True  # RedirectMiddleware hands the 3xx on
         request.meta["redirect_offsite"] = found[0]
