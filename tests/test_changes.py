@@ -64,3 +64,15 @@ def test_failed_visits_count_up_to_the_limit():
     page = PageItem(url=PAGE, status=0, fetched_at=T1, error="timeout")
     assert plan([(page, frozenset())], prior, lost_after=3).events == []
     assert [e["reason"] for e in plan([(page, frozenset())], prior, lost_after=2).events] == ["page_error"]
+
+
+def test_a_target_is_broken_on_4xx_5xx_and_no_answer_but_not_when_robots_forbids_the_check():
+    from backlinkspider.items import TargetItem
+
+    def broken(**fields):
+        return TargetItem(url="http://acme.com/", checked_at=T1, **fields).broken
+
+    assert not broken(status=200) and not broken(status=301)
+    assert broken(status=404) and broken(status=410) and broken(status=503)
+    assert broken(error="dns") and broken(error="timeout") and broken(error="connection_refused")
+    assert not broken(error="robots_disallowed")
