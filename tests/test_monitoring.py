@@ -19,7 +19,7 @@ from backlinkspider.demo.proxy import WebProxy
 from backlinkspider.store import BACKLINKS, EVENTS, PAGES
 from tests.conftest import ROOT, run_crawl
 from tests.test_cli import BACKLINKS as BACKLINKS_SCRIPT
-from tests.test_distributed import Worker, redis_server  # noqa: F401 (a fixture)
+from tests.test_distributed import Worker, redis_server, wait_for  # noqa: F401 (a fixture)
 from tests.web import monitoring as web_
 from tests.web.monitoring import A, N
 
@@ -242,6 +242,9 @@ def test_distributed_workers_monitor_exactly_as_one_machine(history, mongo_uri, 
     The first worker carries the arguments (recrawl, check_targets); the second joins.
     ``follow_redirects_to_targets`` is a per-worker switch, so both get it.
     """
+    import redis as redis_py
+
+    redis = redis_py.Redis.from_url(redis_server.url)
     site = web_.MonitoredWeb()
     proxy = WebProxy(site).start()
     steps = []
@@ -249,6 +252,8 @@ def test_distributed_workers_monitor_exactly_as_one_machine(history, mongo_uri, 
         for stage, extra in ((1, ()), (2, ("-a", "recrawl=1")), (2, ("-a", "recrawl=1")), (1, ("-a", "recrawl=1"))):
             site.stage = stage
             first = Worker(mongo_uri, db, proxy.url, redis_server.url, *ARGS, *extra, **SETTINGS)
+            # As OPERATIONS.md says: the targets are shared before another worker joins.
+            wait_for(lambda: redis.exists("backlinks:targets"), what="the first worker's targets in Redis")
             second = Worker(mongo_uri, db, proxy.url, redis_server.url, "-a", "follow_redirects_to_targets=1",
                             **SETTINGS)
             for worker in (first, second):
@@ -256,5 +261,9 @@ def test_distributed_workers_monitor_exactly_as_one_machine(history, mongo_uri, 
             steps.append({"backlinks": _backlinks(db), "events": list(db[EVENTS].find())})
     finally:
         proxy.stop()
-    for single, distributed in zip(history, steps):
-        assert _summary(distributed) == _summary(single)
+        redis.close()
+    for n, (single, distributed) in enumerate(zip(history, steps), 1):
+        for part, (want, got) in enumerate(zip(_summary(single), _summary(distributed))):
+            if got != want:
+                diff = {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)}
+                raise AssertionError(f"crawl {n}, part {part}: (single, distributed) differ: {diff}")
