@@ -1,13 +1,31 @@
-"""The MongoDB side of backlinkspider: client, collections, indexes, queries.
+"""The MongoDB side of backlinkspider: client, collections, indexes, and the Python API.
 
 Plain pymongo only, so the same code runs against MongoDB 7/8 in production and
 the embedded SecantusDB server on a laptop. Everything that knows a collection
 or field name lives here or in ``pipelines/mongo.py``.
+
+The API (what ``backlinks report``, ``export``, ``disavow`` and ``rank`` call)::
+
+    from backlinkspider import store
+    db = pymongo.MongoClient(uri, tz_aware=True).backlinks
+    store.profile(db, "acme-tools.com")        # the report, as a dict
+    store.history(db, "acme-tools.com")        # daily series for charts
+    store.backlink_rows(db, "acme-tools.com", live=True, link_types=["follow"])
+    store.referring_domain_authority(db, "acme-tools.com")
+    store.link_graph(db); store.save_authority(db, ranking)
+
+Every query is an aggregation pipeline built by a ``*_pipeline`` function, so it
+can be printed (``backlinks report --pipelines``) and run as is in mongosh.
+Each starts with a ``$match`` on ``target_domain`` that an index answers (the
+tests check ``explain()``), except ``link_graph_pipeline``, which reads the
+whole graph by design.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta, timezone
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
@@ -18,10 +36,12 @@ from backlinkspider.embedded import ensure_server
 BACKLINKS = "backlinks"
 PAGES = "pages"
 EVENTS = "events"
+DOMAINS = "domains"
 EVENT_TYPES = ("new", "lost", "recovered", "link_type_changed")
 LOST_REASONS = ("link_removed", "page_not_found", "page_redirected", "page_error", "page_noindex")
 BACKLINK_KEY = ("source_url", "target_url", "anchor")
 LINK_TYPES = ("follow", "nofollow", "sponsored", "ugc")
+KINDS = ("text", "image", "redirect")
 
 
 def mongo_uri(settings) -> str:
@@ -48,6 +68,8 @@ def ensure_indexes(db: Database) -> None:
     db[PAGES].create_index([("url", ASCENDING)], unique=True, name="page_url")
     # "New and lost backlinks of a domain in the last N days": one range scan.
     db[EVENTS].create_index([("target_domain", ASCENDING), ("time", DESCENDING)])
+    # Authority of a referring domain, looked up by name ($lookup in the reports).
+    db[DOMAINS].create_index([("domain", ASCENDING)], unique=True, name="domain")
 
 
 def _target_match(targets) -> dict:
@@ -71,45 +93,6 @@ def target_urls(db: Database, targets=()) -> list[str]:
     return sorted(row["_id"] for row in rows)
 
 
-def changes(db: Database, domain: str, since: datetime) -> dict[str, int]:
-    """Events into ``domain`` since ``since``, counted by type (the New/Lost report)."""
-    counts = {t: 0 for t in EVENT_TYPES}
-    for row in db[EVENTS].aggregate([
-        {"$match": {"target_domain": domain, "time": {"$gte": since}}},
-        {"$group": {"_id": "$type", "n": {"$sum": 1}}},
-    ]):
-        counts[row["_id"]] = row["n"]
-    return counts
-
-
-def domain_summary(db: Database, domain: str, top: int = 10) -> dict:
-    """Backlinks into ``domain``: totals, link-type split, top referring domains and anchors."""
-    coll = db[BACKLINKS]
-    match = {"$match": {"target_domain": domain}}
-    totals = next(iter(coll.aggregate([
-        match,
-        {"$group": {"_id": None, "backlinks": {"$sum": 1},
-                    "domains": {"$addToSet": "$source_domain"},
-                    "pages": {"$addToSet": "$source_url"}}},
-        {"$project": {"_id": 0, "backlinks": 1,
-                      "referring_domains": {"$size": "$domains"},
-                      "referring_pages": {"$size": "$pages"}}},
-    ])), {"backlinks": 0, "referring_domains": 0, "referring_pages": 0})
-    totals["lost"] = coll.count_documents({"target_domain": domain, "lost_at": {"$ne": None}})
-    totals["broken"] = coll.count_documents({"target_domain": domain, "broken": True})
-    types = {t: 0 for t in LINK_TYPES}
-    for row in coll.aggregate([match, {"$unwind": "$link_types"},
-                               {"$group": {"_id": "$link_types", "n": {"$sum": 1}}}]):
-        types[row["_id"]] = row["n"]
-    return {
-        "domain": domain,
-        **totals,
-        "link_types": types,
-        "top_referring_domains": _top(coll, match, "$source_domain", top),
-        "top_anchors": _top(coll, match, "$anchor", top),
-    }
-
-
 def top_target_domains(db: Database, since: datetime, top: int = 10) -> list[tuple[str, int]]:
     """The external domains most linked to by backlinks seen since ``since``."""
     match = {"$match": {"last_seen": {"$gte": since}, "internal": False}}
@@ -124,3 +107,391 @@ def _top(coll, match: dict, field: str, top: int) -> list[tuple[str, int]]:
         {"$limit": top},
     ])
     return [(row["_id"], row["n"]) for row in rows]
+
+
+# --- The backlink profile of a domain (``backlinks report``) -------------------------
+
+# A backlink is live until a visit finds it gone and sets ``lost_at``.
+LIVE = {"lost_at": None}  # a query: matches a missing field too
+# A site's links to itself are stored (``internal: true``) but are not backlinks.
+EXTERNAL = {"internal": False}
+# Events carry no ``internal`` flag; their two domains tell.
+_EXTERNAL_EVENTS = {"$match": {"$expr": {"$ne": ["$source_domain", "$target_domain"]}}}
+
+
+def _into(domain: str, **more) -> list[dict]:
+    """``$match`` on ``target_domain``, then one on anything else.
+
+    Two stages, not one: MongoDB merges adjacent ``$match`` stages and answers
+    ``target_domain`` from its index either way, while a simpler planner (the
+    embedded SecantusDB) uses an index only for a filter on indexed fields alone.
+    """
+    return [{"$match": {"target_domain": domain}}] + ([{"$match": more}] if more else [])
+_IS_LIVE = {"$eq": [{"$ifNull": ["$lost_at", None]}, None]}
+_ONE_IF_LIVE = {"$cond": [_IS_LIVE, 1, 0]}
+_ONE_IF_POSITIVE = {"$cond": [{"$gt": ["$live", 0]}, 1, 0]}
+
+
+def _has(value, array: str) -> dict:
+    return {"$cond": [{"$in": [value, {"$ifNull": [array, []]}]}, 1, 0]}
+
+
+def _lookup_authority(field: str) -> list[dict]:
+    """Stages that add ``authority`` (``domains``, from ``backlinks rank``) for ``field``."""
+    return [
+        {"$lookup": {"from": DOMAINS, "localField": field, "foreignField": "domain", "as": "_rank"}},
+        # ``domain`` is unique: one match or none (kept, without authority).
+        {"$unwind": {"path": "$_rank", "preserveNullAndEmptyArrays": True}},
+        {"$set": {"authority": "$_rank.authority"}},
+        {"$unset": "_rank"},
+    ]
+
+
+def _per_key_and_domain(key: str, **extra) -> dict:
+    """Backlinks per (key, referring domain): the first step of counting both per key."""
+    return {"$group": {"_id": {"key": key, "domain": "$source_domain"}, "backlinks": {"$sum": 1}, **extra}}
+
+
+def profile_sections(top: int = 10, now: datetime | None = None) -> dict[str, list[dict]]:
+    """The sections of a backlink profile: stages run on one domain's external ``backlinks``.
+
+    ``profile_pipeline`` runs them all in one pass (``$facet``); each is also a
+    pipeline of its own after ``{$match: {target_domain: …}}``. Every figure but
+    the ``total``/``lost`` ones counts live backlinks (no ``lost_at``).
+    """
+    now = now or datetime.now(timezone.utc)
+    since = {d: now - timedelta(days=d) for d in (7, 30)}
+    return {
+        # backlinks, referring pages, referring domains: total, live (a page or domain
+        # is live while one of its backlinks is).
+        "totals": [
+            {"$group": {"_id": {"domain": "$source_domain", "page": "$source_url"},
+                        "backlinks": {"$sum": 1}, "live": {"$sum": _ONE_IF_LIVE}}},
+            {"$group": {"_id": "$_id.domain", "backlinks": {"$sum": "$backlinks"},
+                        "live_backlinks": {"$sum": "$live"}, "pages": {"$sum": 1},
+                        "live_pages": {"$sum": _ONE_IF_POSITIVE}}},
+            {"$group": {"_id": None, "backlinks": {"$sum": "$backlinks"},
+                        "live_backlinks": {"$sum": "$live_backlinks"},
+                        "referring_pages": {"$sum": "$pages"},
+                        "live_referring_pages": {"$sum": "$live_pages"},
+                        "referring_domains": {"$sum": 1},
+                        "live_referring_domains": {"$sum": {"$cond": [{"$gt": ["$live_backlinks", 0]}, 1, 0]}}}},
+            {"$unset": "_id"},
+        ],
+        # Live backlinks by link type (a link can be nofollow and ugc), kind, broken target.
+        "split": [
+            {"$match": LIVE},
+            {"$group": {"_id": None,
+                        **{t: {"$sum": _has(t, "$link_types")} for t in LINK_TYPES},
+                        **{f"kind_{k}": {"$sum": {"$cond": [{"$eq": ["$kind", k]}, 1, 0]}} for k in KINDS},
+                        "broken": {"$sum": {"$cond": [{"$eq": ["$broken", True]}, 1, 0]}}}},
+            {"$unset": "_id"},
+        ],
+        # Most live backlinks first; their authority from ``domains``.
+        "top_referring_domains": [
+            {"$match": LIVE},
+            {"$group": {"_id": "$source_domain", "backlinks": {"$sum": 1},
+                        "follow": {"$sum": _has("follow", "$link_types")},
+                        "first_seen": {"$min": "$first_seen"}}},
+            {"$sort": {"backlinks": -1, "_id": 1}},
+            {"$limit": top},
+            *_lookup_authority("_id"),
+            {"$project": {"_id": 0, "domain": "$_id", "authority": 1, "backlinks": 1,
+                          "follow": 1, "first_seen": 1}},
+        ],
+        # Most referring domains first, then most backlinks.
+        "top_anchors": [
+            {"$match": LIVE},
+            _per_key_and_domain("$anchor"),
+            {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1},
+                        "backlinks": {"$sum": "$backlinks"}}},
+            {"$sort": {"referring_domains": -1, "backlinks": -1, "_id": 1}},
+            {"$limit": top},
+            {"$project": {"_id": 0, "anchor": "$_id", "referring_domains": 1, "backlinks": 1}},
+        ],
+        "top_target_pages": [
+            {"$match": LIVE},
+            _per_key_and_domain("$target_url", target_status={"$max": "$target_status"}),
+            {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1},
+                        "backlinks": {"$sum": "$backlinks"}, "target_status": {"$max": "$target_status"}}},
+            {"$sort": {"referring_domains": -1, "backlinks": -1, "_id": 1}},
+            {"$limit": top},
+            {"$project": {"_id": 0, "target_url": "$_id", "referring_domains": 1, "backlinks": 1,
+                          "target_status": 1}},
+        ],
+        # Live backlinks whose target URL a check found broken, by target URL.
+        "broken_targets": [
+            {"$match": {**LIVE, "broken": True}},
+            _per_key_and_domain("$target_url", target_status={"$max": "$target_status"},
+                               target_error={"$max": "$target_error"}),
+            {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1},
+                        "backlinks": {"$sum": "$backlinks"}, "target_status": {"$max": "$target_status"},
+                        "target_error": {"$max": "$target_error"}}},
+            {"$sort": {"referring_domains": -1, "backlinks": -1, "_id": 1}},
+            {"$limit": top},
+            {"$project": {"_id": 0, "target_url": "$_id", "target_status": 1, "target_error": 1,
+                          "referring_domains": 1, "backlinks": 1}},
+        ],
+        # New and lost from the backlinks' own dates: what a store without ``events`` has.
+        "first_and_lost_dates": [
+            {"$group": {"_id": None, **{
+                f"{kind}_{d}": {"$sum": {"$cond": [{"$gte": [{"$ifNull": [field, None]}, since[d]]}, 1, 0]}}
+                for kind, field in (("new", "$first_seen"), ("lost", "$lost_at")) for d in since}}},
+            {"$unset": "_id"},
+        ],
+    }
+
+
+def profile_pipeline(domain: str, top: int = 10, now: datetime | None = None) -> list[dict]:
+    """Every section of ``profile_sections`` over ``domain``'s backlinks in one pass."""
+    return [*_into(domain, **EXTERNAL), {"$facet": profile_sections(top, now)}]
+
+
+def changes_pipeline(domain: str, now: datetime | None = None) -> list[dict]:
+    """``events`` into ``domain`` of the last 30 days, counted by type, for 30 and 7 days."""
+    now = now or datetime.now(timezone.utc)
+    week = now - timedelta(days=7)
+    return [
+        {"$match": {"target_domain": domain, "time": {"$gte": now - timedelta(days=30)}}},
+        _EXTERNAL_EVENTS,
+        {"$group": {"_id": "$type", "last_30_days": {"$sum": 1},
+                    "last_7_days": {"$sum": {"$cond": [{"$gte": ["$time", week]}, 1, 0]}}}},
+    ]
+
+
+def authority_pipeline(domain: str) -> list[dict]:
+    """The ``domains`` document of ``domain`` (from ``backlinks rank``)."""
+    return [{"$match": {"domain": domain}}, {"$project": {"_id": 0}}]
+
+
+def profile(db: Database, domain: str, top: int = 10, now: datetime | None = None) -> dict:
+    """The backlink profile of ``domain``: what ``backlinks report --json`` prints."""
+    now = now or datetime.now(timezone.utc)
+    facets = next(db[BACKLINKS].aggregate(profile_pipeline(domain, top, now), allowDiskUse=True))
+    one = lambda name: (facets[name] or [{}])[0]  # noqa: E731 - a one-row facet, or none
+    totals, split, dates = one("totals"), one("split"), one("first_and_lost_dates")
+    ranked = next(db[DOMAINS].aggregate(authority_pipeline(domain)), {})
+
+    def live_lost(total: str, live: str) -> dict:
+        t, n = totals.get(total, 0), totals.get(live, 0)
+        return {"total": t, "live": n, "lost": t - n}
+
+    # Changes come from ``events`` when the domain has any (monitoring records
+    # them); a store written before that knows only first_seen and lost_at.
+    changes = {t: {d: 0 for d in ("last_7_days", "last_30_days")} for t in EVENT_TYPES}
+    if db[EVENTS].find_one({"target_domain": domain}, {"_id": 1}) is not None:
+        source = EVENTS
+        for row in db[EVENTS].aggregate(changes_pipeline(domain, now)):
+            changes[row["_id"]] = {d: row[d] for d in ("last_7_days", "last_30_days")}
+    else:
+        source = BACKLINKS
+        for kind in ("new", "lost"):
+            changes[kind] = {f"last_{d}_days": dates.get(f"{kind}_{d}", 0) for d in (7, 30)}
+    return {
+        "domain": domain,
+        "generated_at": now,
+        "authority": ranked.get("authority"),
+        "backlinks": live_lost("backlinks", "live_backlinks"),
+        "referring_domains": live_lost("referring_domains", "live_referring_domains"),
+        "referring_pages": live_lost("referring_pages", "live_referring_pages"),
+        "link_types": {t: split.get(t, 0) for t in LINK_TYPES},
+        "kinds": {k: split.get(f"kind_{k}", 0) for k in KINDS},
+        "top_referring_domains": [{"authority": None, **row} for row in facets["top_referring_domains"]],
+        "top_anchors": facets["top_anchors"],
+        "top_target_pages": [{"target_status": None, **row} for row in facets["top_target_pages"]],
+        "new_and_lost": {
+            "source": source,
+            **{period: {t: changes[t][period] for t in EVENT_TYPES}
+               for period in ("last_7_days", "last_30_days")},
+        },
+        "broken": {
+            "backlinks": split.get("broken", 0),
+            "target_pages": [{**row, "target_status": row.get("target_status"),
+                              "target_error": row.get("target_error") or ""}
+                             for row in facets["broken_targets"]],
+        },
+    }
+
+
+# --- Over time (``backlinks report --chart``) ----------------------------------------
+
+def referring_domain_dates_pipeline(domain: str) -> list[dict]:
+    """Each referring domain of ``domain``: first seen, and when it was lost (all lost) if so."""
+    return [
+        *_into(domain, **EXTERNAL),
+        {"$group": {"_id": "$source_domain", "first_seen": {"$min": "$first_seen"},
+                    "live": {"$sum": _ONE_IF_LIVE}, "lost_at": {"$max": "$lost_at"}}},
+    ]
+
+
+def daily_changes_pipeline(domain: str) -> list[dict]:
+    """``events`` into ``domain`` counted by UTC day and type."""
+    return [
+        {"$match": {"target_domain": domain}},
+        _EXTERNAL_EVENTS,
+        {"$group": {"_id": {"day": {"$dateTrunc": {"date": "$time", "unit": "day"}}, "type": "$type"},
+                    "n": {"$sum": 1}}},
+        {"$sort": {"_id.day": 1, "_id.type": 1}},
+    ]
+
+
+def history(db: Database, domain: str, today: date | None = None) -> dict[str, list[dict]]:
+    """Daily series of ``domain``: live referring domains at the end of each day, and events.
+
+    A referring domain counts from its first backlink's ``first_seen`` until it
+    has no live backlink left (the latest ``lost_at``).
+    """
+    delta: dict[date, int] = {}
+    for row in db[BACKLINKS].aggregate(referring_domain_dates_pipeline(domain), allowDiskUse=True):
+        first = row["first_seen"].date()
+        delta[first] = delta.get(first, 0) + 1
+        if row["live"] == 0 and row.get("lost_at"):
+            lost = row["lost_at"].date()
+            delta[lost] = delta.get(lost, 0) - 1
+    referring = []
+    if delta:
+        day, last, count = min(delta), max(max(delta), today or datetime.now(timezone.utc).date()), 0
+        while day <= last:
+            count += delta.get(day, 0)
+            referring.append({"day": day, "referring_domains": count})
+            day += timedelta(days=1)
+    days: dict[date, dict] = {}
+    for row in db[EVENTS].aggregate(daily_changes_pipeline(domain)):
+        day = row["_id"]["day"].date()
+        days.setdefault(day, {"day": day, **{t: 0 for t in EVENT_TYPES}})[row["_id"]["type"]] = row["n"]
+    return {"referring_domains": referring, "events": [days[d] for d in sorted(days)]}
+
+
+# --- One row per backlink (``backlinks export``) -------------------------------------
+
+EXPORT_COLUMNS = ("referring_page", "referring_domain", "domain_authority", "target_url", "anchor",
+                  "link_type", "kind", "first_seen", "last_seen", "lost_at", "lost_reason",
+                  "target_status")
+
+
+def backlinks_pipeline(domain: str, live: bool | None = None, link_types: Iterable[str] = ()) -> list[dict]:
+    """``domain``'s backlinks, live or lost only, of any of ``link_types``; last seen first."""
+    more: dict = dict(EXTERNAL)
+    if live is True:
+        more.update(LIVE)
+    elif live is False:
+        more["lost_at"] = {"$ne": None}
+    if link_types:
+        more["link_types"] = {"$in": sorted(set(link_types))}
+    # (target_domain, last_seen) is an index: MongoDB streams this order, no sort in memory.
+    return [*_into(domain, **more), {"$sort": {"target_domain": 1, "last_seen": -1}}]
+
+
+def backlink_rows(db: Database, domain: str, live: bool | None = None,
+                  link_types: Iterable[str] = (), batch: int = 1000) -> Iterator[dict]:
+    """``EXPORT_COLUMNS`` of each backlink into ``domain``, most recently seen first.
+
+    Streams, with authorities looked up ``batch`` rows at a time.
+    """
+    cursor = db[BACKLINKS].aggregate(backlinks_pipeline(domain, live, link_types),
+                                     allowDiskUse=True, batchSize=batch)
+    known: dict[str, float | None] = {}
+    chunk: list[dict] = []
+    for doc in cursor:
+        chunk.append(doc)
+        if len(chunk) >= batch:
+            yield from _rows(db, chunk, known)
+            chunk = []
+    yield from _rows(db, chunk, known)
+
+
+def _rows(db: Database, docs: list[dict], known: dict) -> Iterator[dict]:
+    missing = {d["source_domain"] for d in docs} - known.keys()
+    if missing:
+        known.update(authority(db, missing))
+    for d in docs:
+        yield {
+            "referring_page": d["source_url"],
+            "referring_domain": d["source_domain"],
+            "domain_authority": known.get(d["source_domain"]),
+            "target_url": d["target_url"],
+            "anchor": d.get("anchor", ""),
+            "link_type": " ".join(d.get("link_types") or ()),
+            "kind": d.get("kind", ""),
+            "first_seen": d.get("first_seen"),
+            "last_seen": d.get("last_seen"),
+            "lost_at": d.get("lost_at"),
+            "lost_reason": d.get("lost_reason") or "",
+            "target_status": d.get("target_status"),
+        }
+
+
+def authority(db: Database, domains: Iterable[str]) -> dict[str, float | None]:
+    """``authority`` of each of ``domains`` (None where ``backlinks rank`` has not rated it)."""
+    names = sorted(set(domains))
+    found = {d["domain"]: d.get("authority")
+             for d in db[DOMAINS].find({"domain": {"$in": names}}, {"_id": 0, "domain": 1, "authority": 1})}
+    return {name: found.get(name) for name in names}
+
+
+# --- Disavow candidates (``backlinks disavow``) --------------------------------------
+
+def referring_domains_pipeline(domain: str) -> list[dict]:
+    """Every external referring domain of ``domain`` (live or lost), with its authority."""
+    return [
+        *_into(domain, **EXTERNAL),
+        {"$group": {"_id": "$source_domain", "backlinks": {"$sum": 1}, "live": {"$sum": _ONE_IF_LIVE}}},
+        *_lookup_authority("_id"),
+        {"$sort": {"_id": 1}},
+        {"$project": {"_id": 0, "domain": "$_id", "authority": 1, "backlinks": 1, "live": 1}},
+    ]
+
+
+def referring_domain_authority(db: Database, domain: str) -> list[dict]:
+    """``domain``, ``authority`` (None if unrated), ``backlinks``, ``live`` per referring domain."""
+    return [{"authority": None, **row}
+            for row in db[BACKLINKS].aggregate(referring_domains_pipeline(domain), allowDiskUse=True)]
+
+
+# --- Domain authority (``backlinks rank``) -------------------------------------------
+
+def link_graph_pipeline() -> list[dict]:
+    """The domain-level graph: one row per (referring, target) domain pair of live external links.
+
+    ``pages`` counts the referring domain's distinct pages with a followed link
+    (the edge's weight; 0 = nofollow only, a pair that brings its nodes in but
+    passes nothing). Reads the whole collection: a graph has no index shortcut.
+    """
+    return [
+        {"$match": {**EXTERNAL, **LIVE}},
+        {"$group": {"_id": {"s": "$source_domain", "t": "$target_domain", "p": "$source_url"},
+                    "follow": {"$max": _has("follow", "$link_types")}}},
+        {"$group": {"_id": {"s": "$_id.s", "t": "$_id.t"}, "pages": {"$sum": "$follow"}}},
+    ]
+
+
+def link_graph(db: Database) -> Iterator[tuple[str, str, int]]:
+    """(referring domain, target domain, followed pages) for every pair in ``link_graph_pipeline``."""
+    for row in db[BACKLINKS].aggregate(link_graph_pipeline(), allowDiskUse=True, batchSize=10000):
+        yield row["_id"]["s"], row["_id"]["t"], row["pages"]
+
+
+def save_authority(db: Database, rows: Iterable[dict], batch: int = 10000) -> int:
+    """Replace ``domains`` with ``rows`` (``domain``, ``authority``, ``referring_domains``, …).
+
+    Written to a scratch collection, indexed, then renamed over ``domains`` in one
+    step: readers see the old ranking or the new one, never half of each, and
+    domains that left the graph leave ``domains``.
+    """
+    scratch = db[f"{DOMAINS}_new_{os.getpid()}"]
+    scratch.drop()
+    written, chunk = 0, []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= batch:
+            scratch.insert_many(chunk, ordered=False)
+            written, chunk = written + len(chunk), []
+    if chunk:
+        scratch.insert_many(chunk, ordered=False)
+        written += len(chunk)
+    if not written:
+        db[DOMAINS].delete_many({})
+        return 0
+    scratch.create_index([("domain", ASCENDING)], unique=True, name="domain")
+    scratch.rename(DOMAINS, dropTarget=True)
+    return written

@@ -154,3 +154,10 @@ def registered_domain(host: str) -> str:
     if not host:
         return ""
     return _extract(host).top_domain_under_public_suffix or host
+
+
+def domain_of(raw: str) -> str:
+    """The registered domain a user means by ``raw``: a domain, a host or a URL ("" if none)."""
+    raw = raw.strip()
+    found = canonicalize_with_host(raw if "://" in raw else f"http://{raw}") if raw else None
+    return registered_domain(found[1]) if found else ""

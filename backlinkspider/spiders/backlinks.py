@@ -47,7 +47,7 @@ from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import Link, PageItem, TargetItem
 from backlinkspider.links import extract, markup
 from backlinkspider.robots_meta import header_directives
-from backlinkspider.urls import canonicalize, canonicalize_with_host, host_of, registered_domain
+from backlinkspider.urls import canonicalize, canonicalize_with_host, domain_of, host_of, registered_domain
 from pipelines.classify import stores
 
 # Download failures worth a name of their own in stats, logs and `pages.error`.
@@ -77,15 +77,7 @@ def load_seeds(arg: str | None) -> list[str]:
 
 def load_targets(arg: str | None) -> frozenset[str]:
     """Registered domains from ``DOMAIN[,DOMAIN…]``; URLs and hosts are reduced to theirs."""
-    targets = set()
-    for raw in (arg or "").split(","):
-        raw = raw.strip()
-        if not raw:
-            continue
-        found = canonicalize_with_host(raw if "://" in raw else f"http://{raw}")
-        if found:
-            targets.add(registered_domain(found[1]))
-    return frozenset(targets)
+    return frozenset(filter(None, map(domain_of, (arg or "").split(","))))
 
 
 def flag(arg) -> bool:

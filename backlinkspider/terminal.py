@@ -1,0 +1,97 @@
+"""``backlinks report`` in the terminal: a backlink profile as rich tables.
+
+It only lays out what ``store.profile`` returns; every figure has the same name
+in ``--json``.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from backlinkspider.export import iso
+from backlinkspider.store import EVENT_TYPES, KINDS, LINK_TYPES
+
+
+def _table(title: str, *columns: str, numeric_from: int = 1) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="right" if i >= numeric_from else "left",
+                         overflow="fold", no_wrap=i >= numeric_from)
+    return table
+
+
+def _num(value) -> str:
+    return "–" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:.1f}"
+
+
+def _share(n: int, of: int) -> str:
+    return f"{100 * n / of:.0f}%" if of else "–"
+
+
+def _day(value) -> str:
+    return iso(value)[:10] if value else "–"
+
+
+def render(profile: dict) -> Group:
+    """The tables of one profile, top to bottom."""
+    live = profile["backlinks"]["live"]
+    authority = profile["authority"]
+    title = Text.assemble(("Backlink profile of ", "bold"), (profile["domain"], "bold cyan"),
+                          f"   authority {_num(authority) if authority is not None else 'not ranked'}"
+                          f"   {iso(profile['generated_at'])}")
+    parts = [title]
+
+    overview = _table("Overview", "", "total", "live", "lost")
+    for key in ("backlinks", "referring_domains", "referring_pages"):
+        row = profile[key]
+        overview.add_row(key.replace("_", " "), _num(row["total"]), _num(row["live"]), _num(row["lost"]))
+    parts.append(overview)
+
+    split = _table("Live backlinks by type", "", "backlinks", "share")
+    for t in LINK_TYPES:
+        split.add_row(t, _num(profile["link_types"][t]), _share(profile["link_types"][t], live))
+    split.add_section()
+    for k in KINDS:
+        split.add_row(k, _num(profile["kinds"][k]), _share(profile["kinds"][k], live))
+    parts.append(split)
+
+    changes = profile["new_and_lost"]
+    source = "" if changes["source"] == "events" else " (from first_seen/lost_at: no events stored)"
+    new_lost = _table(f"New and lost{source}", "", "last 7 days", "last 30 days")
+    for t in EVENT_TYPES:
+        new_lost.add_row(t.replace("_", " "), _num(changes["last_7_days"][t]), _num(changes["last_30_days"][t]))
+    parts.append(new_lost)
+
+    domains = _table("Top referring domains", "domain", "authority", "backlinks", "followed", "first seen")
+    for row in profile["top_referring_domains"]:
+        domains.add_row(row["domain"], _num(row["authority"]), _num(row["backlinks"]),
+                        _num(row["follow"]), _day(row["first_seen"]))
+    parts.append(domains)
+
+    anchors = _table("Top anchors", "anchor", "referring domains", "backlinks")
+    for row in profile["top_anchors"]:
+        anchors.add_row(row["anchor"] or Text("(no text)", style="dim"),
+                        _num(row["referring_domains"]), _num(row["backlinks"]))
+    parts.append(anchors)
+
+    pages = _table("Top linked pages", "target URL", "referring domains", "backlinks", "status")
+    for row in profile["top_target_pages"]:
+        pages.add_row(row["target_url"], _num(row["referring_domains"]), _num(row["backlinks"]),
+                      _num(row["target_status"]))
+    parts.append(pages)
+
+    broken = profile["broken"]
+    table = _table(f"Broken backlinks: {broken['backlinks']:,} live backlinks point at pages that fail",
+                   "target URL", "status", "referring domains", "backlinks")
+    for row in broken["target_pages"]:
+        status = _num(row["target_status"]) if row["target_status"] is not None else row["target_error"]
+        table.add_row(row["target_url"], status, _num(row["referring_domains"]), _num(row["backlinks"]))
+    parts.append(table)
+    return Group(*parts)
+
+
+def print_profile(profile: dict, console: Console | None = None) -> None:
+    (console or Console()).print(render(profile))
