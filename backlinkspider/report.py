@@ -60,7 +60,7 @@ class CrawlReport:
             ]
             if targets:
                 for domain in targets:
-                    lines += _domain_lines(store.domain_summary(db, domain, self.top))
+                    lines += _domain_lines(store.profile(db, domain, self.top))
             else:
                 lines.append("  most linked external domains this crawl:")
                 lines += [f"    {n:6d}  {d}" for d, n in store.top_target_domains(db, started, self.top)]
@@ -69,16 +69,20 @@ class CrawlReport:
             client.close()
 
 
-def _domain_lines(s: dict) -> list[str]:
-    types = "   ".join(f"{t} {n}" for t, n in s["link_types"].items())
+def _domain_lines(p: dict) -> list[str]:
+    """A few lines of ``store.profile``; ``backlinks report DOMAIN`` shows all of it."""
+    types = "   ".join(f"{t} {n}" for t, n in p["link_types"].items())
     lines = [
-        f"  backlinks into {s['domain']}: {s['backlinks']}"
-        f"   referring domains {s['referring_domains']}   referring pages {s['referring_pages']}"
-        f"   lost {s['lost']}   broken {s['broken']}",
-        f"    {types}",
+        f"  backlinks into {p['domain']}: {p['backlinks']['total']} ({p['backlinks']['live']} live)"
+        f"   referring domains {p['referring_domains']['live']}"
+        f"   referring pages {p['referring_pages']['live']}"
+        f"   lost {p['backlinks']['lost']}   broken {p['broken']['backlinks']}",
+        f"    live: {types}",
     ]
-    if s["top_referring_domains"]:
-        lines.append("    top referring domains: " + ", ".join(f"{d} ({n})" for d, n in s["top_referring_domains"]))
-    if s["top_anchors"]:
-        lines.append("    top anchors: " + ", ".join(f"{a!r} ({n})" for a, n in s["top_anchors"]))
+    if p["top_referring_domains"]:
+        lines.append("    top referring domains: " + ", ".join(
+            f"{r['domain']} ({r['backlinks']})" for r in p["top_referring_domains"]))
+    if p["top_anchors"]:
+        lines.append("    top anchors: " + ", ".join(f"{r['anchor']!r} ({r['backlinks']})" for r in p["top_anchors"]))
+    lines.append(f"    the whole profile: backlinks report {p['domain']}")
     return lines
