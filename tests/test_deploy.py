@@ -74,8 +74,10 @@ def test_kustomize_builds():
 def test_recrawl_cronjob_runs_the_monitoring_crawl():
     cron = next(doc for _, doc in _manifests() if doc["kind"] == "CronJob")
     container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["command"][:3] == ["scrapy", "crawl", "backlinks"]
-    assert "recrawl=1" in container["command"] and "check_targets=1" in container["command"]
+    assert container["command"][:2] == ["sh", "-c"]
+    # the monitoring crawl, then domain authority of the refreshed graph, only if the crawl succeeded
+    assert container["command"][2] == (
+        "scrapy crawl backlinks -a recrawl=1 -a check_targets=1 && exec backlinks rank")
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     assert int(next(e["value"] for e in container["env"] if e["name"] == "MAX_IDLE_TIME_BEFORE_CLOSE")) > 0
 
@@ -86,10 +88,11 @@ def test_systemd_units_verify(tmp_path):
         pytest.skip("systemd-analyze is not installed")
     scrapy = Path(sys.executable).with_name("scrapy")
     for unit in (DEPLOY / "systemd").iterdir():
-        text = unit.read_text().replace("/opt/backlinkspider/.venv/bin/scrapy", str(scrapy))
+        text = unit.read_text().replace("/opt/backlinkspider/.venv/bin/", f"{scrapy.parent}/")
         (tmp_path / unit.name).write_text(text)
     service = (DEPLOY / "systemd" / "backlinkspider-recrawl.service").read_text()
     assert "-a recrawl=1 -a check_targets=1" in service
+    assert "\nExecStartPost=/opt/backlinkspider/.venv/bin/backlinks rank\n" in service
     done = subprocess.run(["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
