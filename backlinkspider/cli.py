@@ -439,7 +439,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "disavow" and args.max_authority is None and not args.domains:
         parser.error("disavow: give --max-authority N, --domains FILE, or both")
-    return args.func(args)
+    from pymongo.errors import PyMongoError
+
+    try:
+        return args.func(args)
+    except PyMongoError as exc:  # unreachable server, bad credentials: say so, no traceback
+        print(f"backlinks {args.command}: MongoDB: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `backlinks export … | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 1
 
 
 if __name__ == "__main__":

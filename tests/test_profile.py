@@ -259,3 +259,21 @@ def test_pipelines_are_printed_for_mongosh(known):
     assert out.count(".aggregate(") == 3
     assert '{"$match": {"target_domain": "acme-tools.com"}}' in out
     assert 'ISODate("' in out and "\\u0000" not in out
+
+
+def test_an_unreachable_store_is_one_clear_line():
+    done = subprocess.run([BACKLINKS, "export", ACME, "--mongo-uri",
+                           "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("backlinks export: MongoDB: 127.0.0.1:9")
+
+
+def test_export_into_a_closed_pipe_ends_quietly(known):
+    db, now = known
+    uri = f"mongodb://{db.client.address[0]}:{db.client.address[1]}/?directConnection=true"
+    export = subprocess.Popen([BACKLINKS, "export", ACME, "--mongo-uri", uri, "--database", db.name],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    export.stdout.close()  # the reader is gone before the first row: `| head -0`
+    assert export.wait(timeout=60) in (0, 1)
+    assert b"Traceback" not in export.stderr.read()
