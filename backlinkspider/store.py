@@ -451,22 +451,22 @@ def referring_domain_authority(db: Database, domain: str) -> list[dict]:
 # --- Domain authority (``backlinks rank``) -------------------------------------------
 
 def link_graph_pipeline() -> list[dict]:
-    """The domain-level graph: one row per (referring, target) domain pair of live external links.
+    """The domain-level graph: one row per (referring, target) domain pair of live, followed,
+    external links, with ``pages``: the referring domain's distinct pages that link (the weight).
 
-    ``pages`` counts the referring domain's distinct pages with a followed link
-    (the edge's weight; 0 = nofollow only, a pair that brings its nodes in but
-    passes nothing). Reads the whole collection: a graph has no index shortcut.
+    Reads the whole collection: a graph has no index shortcut. Domains with no
+    followed link either way are not in the graph (``backlinks rank`` leaves them
+    unrated).
     """
     return [
-        {"$match": {**EXTERNAL, **LIVE}},
-        {"$group": {"_id": {"s": "$source_domain", "t": "$target_domain", "p": "$source_url"},
-                    "follow": {"$max": _has("follow", "$link_types")}}},
-        {"$group": {"_id": {"s": "$_id.s", "t": "$_id.t"}, "pages": {"$sum": "$follow"}}},
+        {"$match": {**EXTERNAL, **LIVE, "link_types": "follow"}},
+        {"$group": {"_id": {"s": "$source_domain", "t": "$target_domain", "p": "$source_url"}}},
+        {"$group": {"_id": {"s": "$_id.s", "t": "$_id.t"}, "pages": {"$sum": 1}}},
     ]
 
 
 def link_graph(db: Database) -> Iterator[tuple[str, str, int]]:
-    """(referring domain, target domain, followed pages) for every pair in ``link_graph_pipeline``."""
+    """(referring domain, target domain, distinct followed pages) for every edge of the graph."""
     for row in db[BACKLINKS].aggregate(link_graph_pipeline(), allowDiskUse=True, batchSize=10000):
         yield row["_id"]["s"], row["_id"]["t"], row["pages"]
 
