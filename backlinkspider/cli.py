@@ -221,7 +221,7 @@ def _mongosh(domain: str, top: int, now) -> str:
 
     return "\n\n".join([
         f"// The backlink profile of {domain}: every section in one pass over its backlinks",
-        f"db.{store.BACKLINKS}.aggregate({js(store.profile_pipeline(domain, top, now))}, {{allowDiskUse: true}})",
+        f"db.{store.BACKLINKS}.aggregate({js(store.profile_pipeline(domain, top))}, {{allowDiskUse: true}})",
         "// New, lost, recovered and link type changes of the last 30 and 7 days",
         f"db.{store.EVENTS}.aggregate({js(store.changes_pipeline(domain, now))})",
         "// Its own authority (backlinks rank)",

@@ -152,15 +152,13 @@ def _per_key_and_domain(key: str, **extra) -> dict:
     return {"$group": {"_id": {"key": key, "domain": "$source_domain"}, "backlinks": {"$sum": 1}, **extra}}
 
 
-def profile_sections(top: int = 10, now: datetime | None = None) -> dict[str, list[dict]]:
+def profile_sections(top: int = 10) -> dict[str, list[dict]]:
     """The sections of a backlink profile: stages run on one domain's external ``backlinks``.
 
     ``profile_pipeline`` runs them all in one pass (``$facet``); each is also a
     pipeline of its own after ``{$match: {target_domain: …}}``. Every figure but
-    the ``total``/``lost`` ones counts live backlinks (no ``lost_at``).
+    the ``totals`` counts live backlinks (no ``lost_at``).
     """
-    now = now or datetime.now(timezone.utc)
-    since = {d: now - timedelta(days=d) for d in (7, 30)}
     return {
         # backlinks, referring pages, referring domains: total, live (a page or domain
         # is live while one of its backlinks is).
@@ -178,14 +176,13 @@ def profile_sections(top: int = 10, now: datetime | None = None) -> dict[str, li
                         "live_referring_domains": {"$sum": {"$cond": [{"$gt": ["$live_backlinks", 0]}, 1, 0]}}}},
             {"$unset": "_id"},
         ],
-        # Live backlinks by link type (a link can be nofollow and ugc), kind, broken target.
+        # Live backlinks per combination of link types, kind and broken target: a few
+        # rows, which ``profile`` adds up by link type (a link can be nofollow and ugc),
+        # by kind and for broken. Grouping on the fields is cheaper than a $cond each.
         "split": [
             {"$match": LIVE},
-            {"$group": {"_id": None,
-                        **{t: {"$sum": _has(t, "$link_types")} for t in LINK_TYPES},
-                        **{f"kind_{k}": {"$sum": {"$cond": [{"$eq": ["$kind", k]}, 1, 0]}} for k in KINDS},
-                        "broken": {"$sum": {"$cond": [{"$eq": ["$broken", True]}, 1, 0]}}}},
-            {"$unset": "_id"},
+            {"$group": {"_id": {"link_types": "$link_types", "kind": "$kind", "broken": "$broken"},
+                        "backlinks": {"$sum": 1}}},
         ],
         # Most live backlinks first; their authority from ``domains``.
         "top_referring_domains": [
@@ -232,19 +229,28 @@ def profile_sections(top: int = 10, now: datetime | None = None) -> dict[str, li
             {"$project": {"_id": 0, "target_url": "$_id", "target_status": 1, "target_error": 1,
                           "referring_domains": 1, "backlinks": 1}},
         ],
-        # New and lost from the backlinks' own dates: what a store without ``events`` has.
-        "first_and_lost_dates": [
-            {"$group": {"_id": None, **{
-                f"{kind}_{d}": {"$sum": {"$cond": [{"$gte": [{"$ifNull": [field, None]}, since[d]]}, 1, 0]}}
-                for kind, field in (("new", "$first_seen"), ("lost", "$lost_at")) for d in since}}},
-            {"$unset": "_id"},
-        ],
     }
 
 
-def profile_pipeline(domain: str, top: int = 10, now: datetime | None = None) -> list[dict]:
+def profile_pipeline(domain: str, top: int = 10) -> list[dict]:
     """Every section of ``profile_sections`` over ``domain``'s backlinks in one pass."""
-    return [*_into(domain, **EXTERNAL), {"$facet": profile_sections(top, now)}]
+    return [*_into(domain, **EXTERNAL), {"$facet": profile_sections(top)}]
+
+
+def first_and_lost_pipeline(domain: str, now: datetime | None = None) -> list[dict]:
+    """New and lost of the last 7 and 30 days from the backlinks' own dates.
+
+    What ``profile`` falls back on for a domain without ``events`` (a store
+    written before monitoring recorded them).
+    """
+    now = now or datetime.now(timezone.utc)
+    return [
+        *_into(domain, **EXTERNAL),
+        {"$group": {"_id": None, **{
+            f"{kind}_{days}": {"$sum": {"$cond": [
+                {"$gte": [{"$ifNull": [field, None]}, now - timedelta(days=days)]}, 1, 0]}}
+            for kind, field in (("new", "$first_seen"), ("lost", "$lost_at")) for days in (7, 30)}}},
+    ]
 
 
 def changes_pipeline(domain: str, now: datetime | None = None) -> list[dict]:
@@ -267,9 +273,16 @@ def authority_pipeline(domain: str) -> list[dict]:
 def profile(db: Database, domain: str, top: int = 10, now: datetime | None = None) -> dict:
     """The backlink profile of ``domain``: what ``backlinks report --json`` prints."""
     now = now or datetime.now(timezone.utc)
-    facets = next(db[BACKLINKS].aggregate(profile_pipeline(domain, top, now), allowDiskUse=True))
-    one = lambda name: (facets[name] or [{}])[0]  # noqa: E731 - a one-row facet, or none
-    totals, split, dates = one("totals"), one("split"), one("first_and_lost_dates")
+    facets = next(db[BACKLINKS].aggregate(profile_pipeline(domain, top), allowDiskUse=True))
+    totals = (facets["totals"] or [{}])[0]
+    types, kinds, broken = dict.fromkeys(LINK_TYPES, 0), dict.fromkeys(KINDS, 0), 0
+    for row in facets["split"]:
+        for t in row["_id"].get("link_types") or ():
+            if t in types:
+                types[t] += row["backlinks"]
+        if row["_id"].get("kind") in kinds:
+            kinds[row["_id"]["kind"]] += row["backlinks"]
+        broken += row["backlinks"] if row["_id"].get("broken") is True else 0
     ranked = next(db[DOMAINS].aggregate(authority_pipeline(domain)), {})
 
     def live_lost(total: str, live: str) -> dict:
@@ -285,6 +298,7 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
             changes[row["_id"]] = {d: row[d] for d in ("last_7_days", "last_30_days")}
     else:
         source = BACKLINKS
+        dates = next(db[BACKLINKS].aggregate(first_and_lost_pipeline(domain, now)), {})
         for kind in ("new", "lost"):
             changes[kind] = {f"last_{d}_days": dates.get(f"{kind}_{d}", 0) for d in (7, 30)}
     return {
@@ -294,8 +308,8 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
         "backlinks": live_lost("backlinks", "live_backlinks"),
         "referring_domains": live_lost("referring_domains", "live_referring_domains"),
         "referring_pages": live_lost("referring_pages", "live_referring_pages"),
-        "link_types": {t: split.get(t, 0) for t in LINK_TYPES},
-        "kinds": {k: split.get(f"kind_{k}", 0) for k in KINDS},
+        "link_types": types,
+        "kinds": kinds,
         "top_referring_domains": [{"authority": None, **row} for row in facets["top_referring_domains"]],
         "top_anchors": facets["top_anchors"],
         "top_target_pages": [{"target_status": None, **row} for row in facets["top_target_pages"]],
@@ -305,7 +319,7 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
                for period in ("last_7_days", "last_30_days")},
         },
         "broken": {
-            "backlinks": split.get("broken", 0),
+            "backlinks": broken,
             "target_pages": [{**row, "target_status": row.get("target_status"),
                               "target_error": row.get("target_error") or ""}
                              for row in facets["broken_targets"]],

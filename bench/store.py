@@ -146,7 +146,7 @@ def report(db, name: str, target: str, backlinks: int) -> None:
           f"({profile['referring_domains']['total']:,} referring domains, "
           f"{len(profile['top_anchors'])} top anchors)")
     for label, collection, pipeline in (
-            ("profile", store.BACKLINKS, store.profile_pipeline(target, 10, NOW)),
+            ("profile", store.BACKLINKS, store.profile_pipeline(target, 10)),
             ("changes", store.EVENTS, store.changes_pipeline(target, NOW)),
             ("authority", store.DOMAINS, store.authority_pipeline(target))):
         print(f"    {label:9s} {plan_of(db, collection, pipeline)}")

@@ -236,7 +236,8 @@ def _explain(db, collection: str, pipeline: list[dict]) -> list[str]:
 def test_every_report_query_starts_from_an_index(known):
     db, now = known
     pipelines = {
-        "profile": (store.BACKLINKS, store.profile_pipeline(ACME, 10, now)),
+        "profile": (store.BACKLINKS, store.profile_pipeline(ACME, 10)),
+        "first and lost": (store.BACKLINKS, store.first_and_lost_pipeline(ACME, now)),
         "changes": (store.EVENTS, store.changes_pipeline(ACME, now)),
         "authority": (store.DOMAINS, store.authority_pipeline(ACME)),
         "referring dates": (store.BACKLINKS, store.referring_domain_dates_pipeline(ACME)),
