@@ -127,6 +127,8 @@ def _into(domain: str, **more) -> list[dict]:
     embedded SecantusDB) uses an index only for a filter on indexed fields alone.
     """
     return [{"$match": {"target_domain": domain}}] + ([{"$match": more}] if more else [])
+
+
 _IS_LIVE = {"$eq": [{"$ifNull": ["$lost_at", None]}, None]}
 _ONE_IF_LIVE = {"$cond": [_IS_LIVE, 1, 0]}
 _ONE_IF_POSITIVE = {"$cond": [{"$gt": ["$live", 0]}, 1, 0]}

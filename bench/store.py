@@ -19,7 +19,6 @@ dates, 10% lost, 2% broken, and ``events`` for the last 60 days. Then:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
