@@ -279,20 +279,19 @@ def disavow(args: argparse.Namespace) -> int:
 
 def rank(args: argparse.Namespace) -> int:
     """Compute every domain's authority from the stored link graph into ``domains``."""
-    import time as clock
-
     from backlinkspider.rank import rank_domains
 
     if not 0 < args.damping < 1:
         raise SystemExit("backlinks rank: --damping must be between 0 and 1")
-    started = clock.monotonic()
     client, db = _database(args)
     try:
-        ranking, edges = rank_domains(db, damping=args.damping)
+        run = rank_domains(db, damping=args.damping)
     finally:
         client.close()
-    print(f"Ranked {len(ranking.nodes):,} domains over {edges:,} followed domain-to-domain edges "
-          f"in {clock.monotonic() - started:.1f} s ({ranking.iterations} iterations); "
+    ranking = run.ranking
+    print(f"Ranked {len(ranking.nodes):,} domains over {ranking.edges:,} followed domain-to-domain "
+          f"edges in {run.read + run.rank + run.store:.1f} s (reading the graph {run.read:.1f} s, "
+          f"PageRank {run.rank:.2f} s in {ranking.iterations} iterations, storing {run.store:.1f} s); "
           "stored in the domains collection.")
     authority = ranking.authority()
     for i in sorted(range(len(ranking.nodes)), key=lambda i: (-ranking.pagerank[i], ranking.nodes[i]))[:args.top]:

@@ -17,6 +17,7 @@ graph, and each step between is a constant factor of PageRank.
 from __future__ import annotations
 
 import math
+import time
 from array import array
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -36,6 +37,7 @@ class Ranking:
     floor: float  # the PageRank of a node no edge points to
     referring: np.ndarray  # distinct nodes with a weighted edge into each node
     iterations: int
+    edges: int  # distinct (source, target) pairs of positive weight
 
     def authority(self) -> np.ndarray:
         """0–100: ``100 * ln(pr / floor) / ln(max pr / floor)``, rounded to 0.1."""
@@ -56,10 +58,11 @@ def pagerank(nodes: list[str], src: np.ndarray, dst: np.ndarray, weight: np.ndar
     """
     n = len(nodes)
     if n == 0:
-        return Ranking(nodes, np.zeros(0), 0.0, np.zeros(0, dtype=np.int64), 0)
+        return Ranking(nodes, np.zeros(0), 0.0, np.zeros(0, dtype=np.int64), 0, 0)
     w = sparse.csr_matrix((np.asarray(weight, dtype=np.float64),
                            (np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64))),
                           shape=(n, n))
+    w.sum_duplicates()  # parallel edges add up
     w.eliminate_zeros()
     out = np.asarray(w.sum(axis=1)).ravel()
     dangling = out == 0
@@ -75,35 +78,47 @@ def pagerank(nodes: list[str], src: np.ndarray, dst: np.ndarray, weight: np.ndar
             break
     floor = (damping * x[dangling].sum() + 1 - damping) / n
     referring = np.bincount(w.indices, minlength=n)  # non-zero entries per column
-    return Ranking(nodes, x, floor, referring, iterations)
+    return Ranking(nodes, x, floor, referring, iterations, int(w.nnz))
 
 
-def rank_domains(db, damping: float = DAMPING, now: datetime | None = None) -> tuple[Ranking, int]:
-    """Rank the store's link graph and replace ``domains``; return the ranking and its edge count.
+@dataclass
+class RankRun:
+    """What ``rank_domains`` did, and how long each step took (seconds)."""
 
-    Nodes are sorted by name, so the same graph gives the same numbers however
-    the server happens to order its groups.
+    ranking: Ranking
+    read: float
+    rank: float
+    store: float
+
+
+def rank_domains(db, damping: float = DAMPING, now: datetime | None = None) -> RankRun:
+    """Rank the store's link graph and replace ``domains`` with the result.
+
+    The graph comes one row per (referring domain, target domain, page): the
+    sparse matrix adds the rows up into page-counted weights. Nodes are sorted
+    by name, so the same graph gives the same numbers however the server
+    happens to order its groups.
     """
     from backlinkspider import store
 
+    started = time.perf_counter()
     index: dict[str, int] = {}
-    src, dst, weight = array("q"), array("q"), array("d")
-    for source, target, pages in store.link_graph(db):
+    src, dst = array("q"), array("q")
+    for source, target in store.link_graph(db):
         src.append(index.setdefault(source, len(index)))
         dst.append(index.setdefault(target, len(index)))
-        weight.append(pages)
     names = list(index)
     order = sorted(range(len(names)), key=names.__getitem__)
     relabel = np.empty(len(names), dtype=np.int64)
     relabel[order] = np.arange(len(names))
     nodes = [names[i] for i in order]
-    weights = np.frombuffer(weight, dtype=np.float64) if weight else np.zeros(0)
-    ranking = pagerank(nodes,
-                       relabel[np.frombuffer(src, dtype=np.int64)] if src else np.zeros(0, np.int64),
+    read = time.perf_counter()
+    ranking = pagerank(nodes, relabel[np.frombuffer(src, dtype=np.int64)] if src else np.zeros(0, np.int64),
                        relabel[np.frombuffer(dst, dtype=np.int64)] if dst else np.zeros(0, np.int64),
-                       weights, damping)
-    computed_at = now or datetime.now(timezone.utc)
+                       np.ones(len(src)), damping)
     authority = ranking.authority()
+    ranked = time.perf_counter()
+    computed_at = now or datetime.now(timezone.utc)
     store.save_authority(db, ({
         "domain": name,
         "authority": float(authority[i]),
@@ -111,4 +126,4 @@ def rank_domains(db, damping: float = DAMPING, now: datetime | None = None) -> t
         "pagerank": float(ranking.pagerank[i]),
         "computed_at": computed_at,
     } for i, name in enumerate(nodes)))
-    return ranking, int(np.count_nonzero(weights))
+    return RankRun(ranking, read - started, ranked - read, time.perf_counter() - ranked)
