@@ -165,6 +165,13 @@ def _output(path: str | None):
     return open(path, "w", encoding="utf-8", newline="")
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def report(args: argparse.Namespace) -> int:
     """Print the backlink profile of a domain: tables, JSON, or the pipelines behind them."""
     from datetime import datetime, timezone
@@ -256,7 +263,8 @@ def export(args: argparse.Namespace) -> int:
 def disavow(args: argparse.Namespace) -> int:
     """Write a disavow file (Google's format) for a domain's weak or listed referring domains."""
     from backlinkspider import store
-    from backlinkspider.export import disavow_file, read_disavow_list
+    from backlinkspider.export import (DISAVOW_MAX_BYTES, DISAVOW_MAX_LINES, disavow_file,
+                                       read_disavow_list)
 
     domain = _domain(args.domain)
     listed_domains, listed_urls = set(), set()
@@ -274,6 +282,10 @@ def disavow(args: argparse.Namespace) -> int:
     text = disavow_file(domain, candidates, args.max_authority, listed_domains, listed_urls)
     with _output(args.output) as out:
         out.write(text)
+    size, lines = len(text.encode()), text.count("\n")
+    if size > DISAVOW_MAX_BYTES or lines > DISAVOW_MAX_LINES:
+        print(f"backlinks disavow: warning: {lines:,} lines, {size:,} bytes; Google accepts at most "
+              f"{DISAVOW_MAX_LINES:,} lines and {DISAVOW_MAX_BYTES:,} bytes", file=sys.stderr)
     return 0
 
 
@@ -349,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         "DOMAIN's own site are not backlinks and are left out.",
     )
     p.add_argument("domain", metavar="DOMAIN", help="a registered domain (a host or URL is reduced to it)")
-    p.add_argument("--top", type=int, default=10, help="rows in each top list (default: 10)")
+    p.add_argument("--top", type=_positive, default=10, help="rows in each top list (default: 10)")
     p.add_argument("--json", action="store_true", help="print the profile as JSON, for machines")
     p.add_argument("--chart", metavar="FILE.png", help="also draw referring domains and new/lost "
                    "backlinks over time and the link-type split into FILE (PNG; .svg and .pdf work)")
@@ -404,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         "computed_at). Run it after crawls; reports and exports show the latest.",
     )
     p.add_argument("--damping", type=float, default=0.85, help="PageRank damping factor (default: 0.85)")
-    p.add_argument("--top", type=int, default=10, help="domains to print (default: 10)")
+    p.add_argument("--top", type=int, default=10, help="domains to print (default: 10; 0: none)")
     p.set_defaults(func=rank)
 
     cluster = argparse.ArgumentParser(add_help=False)  # what status and reset share

@@ -3,6 +3,11 @@
 The rows come from ``store.backlink_rows`` and are written as they stream, so
 exporting a domain with millions of backlinks needs no more memory than one.
 Dates are ISO 8601 in UTC (``2026-11-24T03:00:00Z``), which spreadsheets parse.
+
+Anchors are text from pages anyone can write; a CSV cell that starts like a
+formula (``=HYPERLINK(…)``) would run when the sheet is opened, so CSV cells
+starting with ``= + - @`` or a tab get a leading ``'`` (OWASP's advice). JSON
+Lines keeps every value as stored.
 """
 
 from __future__ import annotations
@@ -24,13 +29,28 @@ def iso(value):
     return value
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Disavow files Google accepts: at most 2 MB and 100,000 lines.
+DISAVOW_MAX_BYTES, DISAVOW_MAX_LINES = 2 * 1024 * 1024, 100_000
+
+
+def cell(value) -> str:
+    """A CSV cell: "" for None, ISO dates, and text that cannot run as a spreadsheet formula."""
+    if value is None:
+        return ""
+    value = iso(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: Iterable[dict], out: TextIO) -> int:
     """One header line, then a row per backlink (empty cells for missing values)."""
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     n = 0
     for row in rows:
-        writer.writerow({k: "" if v is None else iso(v) for k, v in row.items()})
+        writer.writerow({k: cell(v) for k, v in row.items()})
         n += 1
     return n
 
