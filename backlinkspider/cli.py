@@ -291,13 +291,13 @@ def disavow(args: argparse.Namespace) -> int:
 
 def rank(args: argparse.Namespace) -> int:
     """Compute every domain's authority from the stored link graph into ``domains``."""
-    from backlinkspider.rank import rank_domains
+    from backlinkspider import store
 
     if not 0 < args.damping < 1:
         raise SystemExit("backlinks rank: --damping must be between 0 and 1")
     client, db = _database(args)
     try:
-        run = rank_domains(db, damping=args.damping)
+        run = store.rank(db, damping=args.damping)
     finally:
         client.close()
     ranking = run.ranking

@@ -12,7 +12,7 @@ The API (what ``backlinks report``, ``export``, ``disavow`` and ``rank`` call)::
     store.history(db, "acme-tools.com")        # daily series for charts
     store.backlink_rows(db, "acme-tools.com", live=True, link_types=["follow"])
     store.referring_domain_authority(db, "acme-tools.com")
-    store.link_graph(db); store.save_authority(db, ranking)
+    store.rank(db)                             # backlinks rank: authority into ``domains``
 
 Every query is an aggregation pipeline built by a ``*_pipeline`` function, so it
 can be printed (``backlinks report --pipelines``) and run as is in mongosh.
@@ -513,3 +513,13 @@ def save_authority(db: Database, rows: Iterable[dict], batch: int = 10000) -> in
     scratch.create_index([("domain", ASCENDING)], unique=True, name="domain")
     scratch.rename(DOMAINS, dropTarget=True)
     return written
+
+
+def rank(db: Database, damping: float = 0.85):
+    """``backlinks rank``: PageRank of ``link_graph`` into ``domains`` (see ``backlinkspider.rank``).
+
+    Returns a ``RankRun``: the ranking, and the seconds spent reading, ranking, storing.
+    """
+    from backlinkspider.rank import rank_domains  # numpy and scipy: only when ranking
+
+    return rank_domains(db, damping=damping)
