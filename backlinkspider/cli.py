@@ -460,6 +460,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `backlinks export … | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
         return 1
+    except OSError as exc:  # -o into a missing directory, an unreadable --domains file
+        print(f"backlinks {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

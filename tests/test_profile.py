@@ -278,3 +278,10 @@ def test_export_into_a_closed_pipe_ends_quietly(known):
     export.stdout.close()  # the reader is gone before the first row: `| head -0`
     assert export.wait(timeout=60) in (0, 1)
     assert b"Traceback" not in export.stderr.read()
+
+
+def test_a_missing_file_is_one_clear_line(tmp_path):
+    done = subprocess.run([BACKLINKS, "disavow", ACME, "--domains", str(tmp_path / "none.txt")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("backlinks disavow: [Errno 2] No such file or directory")
