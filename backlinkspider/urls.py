@@ -156,8 +156,13 @@ def registered_domain(host: str) -> str:
     return _extract(host).top_domain_under_public_suffix or host
 
 
+def user_url(raw: str) -> tuple[str, str] | None:
+    """``(canonical URL, host)`` of what a user typed: a URL, or a host meaning ``http://host/``."""
+    raw = raw.strip()
+    return canonicalize_with_host(raw if "://" in raw else f"http://{raw}") if raw else None
+
+
 def domain_of(raw: str) -> str:
     """The registered domain a user means by ``raw``: a domain, a host or a URL ("" if none)."""
-    raw = raw.strip()
-    found = canonicalize_with_host(raw if "://" in raw else f"http://{raw}") if raw else None
+    found = user_url(raw)
     return registered_domain(found[1]) if found else ""

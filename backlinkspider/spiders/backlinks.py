@@ -47,7 +47,8 @@ from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import Link, PageItem, TargetItem
 from backlinkspider.links import extract, markup
 from backlinkspider.robots_meta import header_directives
-from backlinkspider.urls import canonicalize, canonicalize_with_host, domain_of, host_of, registered_domain
+from backlinkspider.urls import (canonicalize, canonicalize_with_host, domain_of, host_of,
+                                 registered_domain, user_url)
 from pipelines.classify import stores
 
 # Download failures worth a name of their own in stats, logs and `pages.error`.
@@ -111,7 +112,7 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         self.seed_urls: list[str] = []
         sites = set()
         for raw in load_seeds(seeds):
-            found = canonicalize_with_host(raw if "://" in raw else f"http://{raw}")
+            found = user_url(raw)
             if found is None:
                 self.logger.error("Ignoring seed %r: not an http(s) URL", raw)
                 continue
@@ -171,7 +172,7 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
 
     def seed_request(self, raw: str) -> scrapy.Request | None:
         """A request for a seed pushed through Redis (``P:start_urls``)."""
-        found = canonicalize_with_host(raw if "://" in raw else f"http://{raw}")
+        found = user_url(raw)
         if found is None:
             self.logger.error("Ignoring seed %r: not an http(s) URL", raw)
             return None
