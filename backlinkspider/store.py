@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from datetime import date, datetime, timedelta, timezone
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
@@ -68,12 +69,23 @@ def ensure_indexes(db: Database) -> None:
     db[PAGES].create_index([("url", ASCENDING)], unique=True, name="page_url")
     # "New and lost backlinks of a domain in the last N days": one range scan.
     db[EVENTS].create_index([("target_domain", ASCENDING), ("time", DESCENDING)])
-    # Authority of a referring domain, looked up by name ($lookup in the reports).
-    db[DOMAINS].create_index([("domain", ASCENDING)], unique=True, name="domain")
+    _index_domains(db[DOMAINS])
+
+
+def _index_domains(collection) -> None:
+    """Authority of a referring domain, looked up by name ($lookup in the reports)."""
+    collection.create_index([("domain", ASCENDING)], unique=True, name="domain")
 
 
 def _target_match(targets) -> dict:
     return {"target_domain": {"$in": sorted(targets)}} if targets else {}
+
+
+def _distinct(db: Database, field: str, targets) -> list[str]:
+    """The distinct values of ``field`` over the backlinks (into ``targets``, if given), sorted."""
+    rows = db[BACKLINKS].aggregate(
+        [{"$match": _target_match(targets)}, {"$group": {"_id": f"${field}"}}], allowDiskUse=True)
+    return sorted(row["_id"] for row in rows)
 
 
 def referring_pages(db: Database, targets=()) -> list[str]:
@@ -81,16 +93,12 @@ def referring_pages(db: Database, targets=()) -> list[str]:
 
     Lost backlinks' pages too: a recrawl must see a link come back.
     """
-    rows = db[BACKLINKS].aggregate(
-        [{"$match": _target_match(targets)}, {"$group": {"_id": "$source_url"}}], allowDiskUse=True)
-    return sorted(row["_id"] for row in rows)
+    return _distinct(db, "source_url", targets)
 
 
 def target_urls(db: Database, targets=()) -> list[str]:
     """The distinct target URLs of the stored backlinks (into ``targets``, if given)."""
-    rows = db[BACKLINKS].aggregate(
-        [{"$match": _target_match(targets)}, {"$group": {"_id": "$target_url"}}], allowDiskUse=True)
-    return sorted(row["_id"] for row in rows)
+    return _distinct(db, "target_url", targets)
 
 
 def top_target_domains(db: Database, since: datetime, top: int = 10) -> list[tuple[str, int]]:
@@ -149,9 +157,21 @@ def _lookup_authority(field: str) -> list[dict]:
     ]
 
 
-def _per_key_and_domain(key: str, **extra) -> dict:
-    """Backlinks per (key, referring domain): the first step of counting both per key."""
-    return {"$group": {"_id": {"key": key, "domain": "$source_domain"}, "backlinks": {"$sum": 1}, **extra}}
+def _top_by_referring_domains(field: str, top: int, match: dict, *carried: str) -> list[dict]:
+    """The ``top`` values of ``field`` among ``match``ed backlinks, most referring domains
+    first, then most backlinks; each with the largest of its ``carried`` fields."""
+    maxes = {f: {"$max": f"${f}"} for f in carried}
+    return [
+        {"$match": match},
+        # Backlinks per (value, referring domain), then referring domains per value.
+        {"$group": {"_id": {"key": f"${field}", "domain": "$source_domain"}, "backlinks": {"$sum": 1}, **maxes}},
+        {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1},
+                    "backlinks": {"$sum": "$backlinks"}, **maxes}},
+        {"$sort": {"referring_domains": -1, "backlinks": -1, "_id": 1}},
+        {"$limit": top},
+        {"$project": {"_id": 0, field: "$_id", "referring_domains": 1, "backlinks": 1,
+                      **dict.fromkeys(carried, 1)}},
+    ]
 
 
 def profile_sections(top: int = 10) -> dict[str, list[dict]]:
@@ -199,38 +219,11 @@ def profile_sections(top: int = 10) -> dict[str, list[dict]]:
                           "follow": 1, "first_seen": 1}},
         ],
         # Most referring domains first, then most backlinks.
-        "top_anchors": [
-            {"$match": LIVE},
-            _per_key_and_domain("$anchor"),
-            {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1},
-                        "backlinks": {"$sum": "$backlinks"}}},
-            {"$sort": {"referring_domains": -1, "backlinks": -1, "_id": 1}},
-            {"$limit": top},
-            {"$project": {"_id": 0, "anchor": "$_id", "referring_domains": 1, "backlinks": 1}},
-        ],
-        "top_target_pages": [
-            {"$match": LIVE},
-            _per_key_and_domain("$target_url", target_status={"$max": "$target_status"}),
-            {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1},
-                        "backlinks": {"$sum": "$backlinks"}, "target_status": {"$max": "$target_status"}}},
-            {"$sort": {"referring_domains": -1, "backlinks": -1, "_id": 1}},
-            {"$limit": top},
-            {"$project": {"_id": 0, "target_url": "$_id", "referring_domains": 1, "backlinks": 1,
-                          "target_status": 1}},
-        ],
+        "top_anchors": _top_by_referring_domains("anchor", top, LIVE),
+        "top_target_pages": _top_by_referring_domains("target_url", top, LIVE, "target_status"),
         # Live backlinks whose target URL a check found broken, by target URL.
-        "broken_targets": [
-            {"$match": {**LIVE, "broken": True}},
-            _per_key_and_domain("$target_url", target_status={"$max": "$target_status"},
-                               target_error={"$max": "$target_error"}),
-            {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1},
-                        "backlinks": {"$sum": "$backlinks"}, "target_status": {"$max": "$target_status"},
-                        "target_error": {"$max": "$target_error"}}},
-            {"$sort": {"referring_domains": -1, "backlinks": -1, "_id": 1}},
-            {"$limit": top},
-            {"$project": {"_id": 0, "target_url": "$_id", "target_status": 1, "target_error": 1,
-                          "referring_domains": 1, "backlinks": 1}},
-        ],
+        "broken_targets": _top_by_referring_domains("target_url", top, {**LIVE, "broken": True},
+                                                    "target_status", "target_error"),
     }
 
 
@@ -407,13 +400,8 @@ def backlink_rows(db: Database, domain: str, live: bool | None = None,
     cursor = db[BACKLINKS].aggregate(backlinks_pipeline(domain, live, link_types),
                                      allowDiskUse=True, batchSize=batch)
     known: dict[str, float | None] = {}
-    chunk: list[dict] = []
-    for doc in cursor:
-        chunk.append(doc)
-        if len(chunk) >= batch:
-            yield from _rows(db, chunk, known)
-            chunk = []
-    yield from _rows(db, chunk, known)
+    while chunk := list(islice(cursor, batch)):
+        yield from _rows(db, chunk, known)
 
 
 def _rows(db: Database, docs: list[dict], known: dict) -> Iterator[dict]:
@@ -498,19 +486,14 @@ def save_authority(db: Database, rows: Iterable[dict], batch: int = 10000) -> in
     """
     scratch = db[f"{DOMAINS}_new_{os.getpid()}"]
     scratch.drop()
-    written, chunk = 0, []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= batch:
-            scratch.insert_many(chunk, ordered=False)
-            written, chunk = written + len(chunk), []
-    if chunk:
+    written, rows = 0, iter(rows)
+    while chunk := list(islice(rows, batch)):
         scratch.insert_many(chunk, ordered=False)
         written += len(chunk)
     if not written:
         db[DOMAINS].delete_many({})
         return 0
-    scratch.create_index([("domain", ASCENDING)], unique=True, name="domain")
+    _index_domains(scratch)
     scratch.rename(DOMAINS, dropTarget=True)
     return written
 
