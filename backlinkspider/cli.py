@@ -305,9 +305,8 @@ def rank(args: argparse.Namespace) -> int:
           f"edges in {run.read + run.rank + run.store:.1f} s (reading the graph {run.read:.1f} s, "
           f"PageRank {run.rank:.2f} s in {ranking.iterations} iterations, storing {run.store:.1f} s); "
           "stored in the domains collection.")
-    authority = ranking.authority()
     for i in sorted(range(len(ranking.nodes)), key=lambda i: (-ranking.pagerank[i], ranking.nodes[i]))[:args.top]:
-        print(f"  {authority[i]:5.1f}  {ranking.nodes[i]}  ({ranking.referring[i]:,} referring domains)")
+        print(f"  {run.authority[i]:5.1f}  {ranking.nodes[i]}  ({ranking.referring[i]:,} referring domains)")
     return 0
 
 

@@ -86,6 +86,7 @@ class RankRun:
     """What ``rank_domains`` did, and how long each step took (seconds)."""
 
     ranking: Ranking
+    authority: np.ndarray  # ranking.authority(), as stored
     read: float
     rank: float
     store: float
@@ -113,9 +114,8 @@ def rank_domains(db, damping: float = DAMPING, now: datetime | None = None) -> R
     relabel[order] = np.arange(len(names))
     nodes = [names[i] for i in order]
     read = time.perf_counter()
-    ranking = pagerank(nodes, relabel[np.frombuffer(src, dtype=np.int64)] if src else np.zeros(0, np.int64),
-                       relabel[np.frombuffer(dst, dtype=np.int64)] if dst else np.zeros(0, np.int64),
-                       np.ones(len(src)), damping)
+    ranking = pagerank(nodes, relabel[np.frombuffer(src, dtype=np.int64)],
+                       relabel[np.frombuffer(dst, dtype=np.int64)], np.ones(len(src)), damping)
     authority = ranking.authority()
     ranked = time.perf_counter()
     computed_at = now or datetime.now(timezone.utc)
@@ -126,4 +126,4 @@ def rank_domains(db, damping: float = DAMPING, now: datetime | None = None) -> R
         "pagerank": float(ranking.pagerank[i]),
         "computed_at": computed_at,
     } for i, name in enumerate(nodes)))
-    return RankRun(ranking, read - started, ranked - read, time.perf_counter() - ranked)
+    return RankRun(ranking, authority, read - started, ranked - read, time.perf_counter() - ranked)
