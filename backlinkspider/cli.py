@@ -53,10 +53,8 @@ def demo(args: argparse.Namespace) -> int:
 def check_targets(args: argparse.Namespace) -> int:
     """Check every stored target URL of the given domains: status, final URL, broken."""
     from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
 
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "backlinkspider.settings")
-    settings = get_project_settings()
+    settings = _settings(args)
     # One process, whatever REDIS_URL says: a command that ends when its checks do.
     settings.setdict({"REDIS_URL": "", "REDIS_HOST": "", "LOG_LEVEL": args.log_level}, priority="cmdline")
     process = CrawlerProcess(settings)
@@ -271,14 +269,16 @@ def disavow(args: argparse.Namespace) -> int:
     if args.domains:
         with open(args.domains, encoding="utf-8-sig") as f:
             listed_domains, listed_urls = read_disavow_list(f)
-    client, db = _database(args)
-    try:
-        if args.max_authority is not None and db[store.DOMAINS].find_one({}, {"_id": 1}) is None:
-            raise SystemExit("backlinks disavow: no domain authority in the store yet; "
-                             "run `backlinks rank` first")
-        candidates = store.referring_domain_authority(db, domain)
-    finally:
-        client.close()
+    candidates = []  # only --max-authority needs the referring domains and their authority
+    if args.max_authority is not None:
+        client, db = _database(args)
+        try:
+            if db[store.DOMAINS].find_one({}, {"_id": 1}) is None:
+                raise SystemExit("backlinks disavow: no domain authority in the store yet; "
+                                 "run `backlinks rank` first")
+            candidates = store.referring_domain_authority(db, domain)
+        finally:
+            client.close()
     text = disavow_file(domain, candidates, args.max_authority, listed_domains, listed_urls)
     with _output(args.output) as out:
         out.write(text)
