@@ -172,55 +172,61 @@ class MongoPipeline:
         self.stats.inc_value("backlinks/mongo/reads")
         return prior
 
+    def _retrying(self, name: str, count: int, write) -> bool:
+        """Call ``write()`` until it succeeds, ``MONGO_WRITE_RETRIES`` times more at most.
+
+        Every write here is idempotent (upserts, events with derived ``_id``s), so
+        a failed one can be sent again whole. False once it gives up.
+        """
+        for attempt in range(self.retries + 1):
+            try:
+                write()
+                return True
+            except PyMongoError as exc:
+                if attempt == self.retries:
+                    logger.error("Gave up writing %d %s documents after %d attempts: %s",
+                                 count, name, attempt + 1, exc)
+                    self.stats.inc_value(f"backlinks/mongo/{name}_lost", count)
+                    return False
+                logger.warning("Writing %d %s documents failed (%s), retrying", count, name, exc)
+                self.stats.inc_value("backlinks/mongo/retries")
+                time.sleep(min(2**attempt * 0.5, 10))
+        return False
+
     def _bulk(self, name, ops) -> tuple[bool, dict]:
         """One unordered bulk write, retried; (all written, {op index: upserted _id})."""
         inserted: dict = {}
         if not ops:
             return True, inserted
-        for attempt in range(self.retries + 1):
+
+        def write():
             try:
                 result = self.db[name].bulk_write(ops, ordered=False)
-            except PyMongoError as exc:
-                # Upserts are idempotent, so the whole batch can be sent again
-                # (this also covers duplicate-key races between concurrent upserts).
-                if isinstance(exc, BulkWriteError):
-                    inserted.update((u["index"], u["_id"]) for u in exc.details.get("upserted", []))
-                if attempt == self.retries:
-                    logger.error("Gave up writing %d %s documents after %d attempts: %s",
-                                 len(ops), name, attempt + 1, exc)
-                    self.stats.inc_value(f"backlinks/mongo/{name}_lost", len(ops))
-                    return False, inserted
-                logger.warning("Writing %d %s documents failed (%s), retrying", len(ops), name, exc)
-                self.stats.inc_value("backlinks/mongo/retries")
-                time.sleep(min(2**attempt * 0.5, 10))
-            else:
-                inserted.update(result.upserted_ids)
-                self.stats.inc_value("backlinks/mongo/bulk_writes")
-                self.stats.inc_value(f"backlinks/mongo/{name}_upserted", result.upserted_count)
-                return True, inserted
-        return False, inserted
+            except BulkWriteError as exc:
+                # What was upserted before the error is new all the same. A retry also
+                # covers duplicate-key races between concurrent upserts.
+                inserted.update((u["index"], u["_id"]) for u in exc.details.get("upserted", []))
+                raise
+            inserted.update(result.upserted_ids)
+            self.stats.inc_value("backlinks/mongo/bulk_writes")
+            self.stats.inc_value(f"backlinks/mongo/{name}_upserted", result.upserted_count)
+
+        return self._retrying(name, len(ops), write), inserted
 
     def _insert_events(self, events) -> bool:
         """Insert events; one already there (same ``_id``) was recorded by an earlier try."""
         if not events:
             return True
-        for attempt in range(self.retries + 1):
+
+        def write():
             try:
                 self.db[store.EVENTS].insert_many(events, ordered=False)
             except BulkWriteError as exc:
-                if all(e.get("code") == 11000 for e in exc.details.get("writeErrors", [])):
-                    break
-                error = exc
-            except PyMongoError as exc:
-                error = exc
-            else:
-                break
-            if attempt == self.retries:
-                logger.error("Gave up writing %d events: %s", len(events), error)
-                self.stats.inc_value("backlinks/mongo/events_lost", len(events))
-                return False
-            self.stats.inc_value("backlinks/mongo/retries")
-            time.sleep(min(2**attempt * 0.5, 10))
+                if not all(e.get("code") == 11000 for e in exc.details.get("writeErrors", [])):
+                    raise
+
+        if not self._retrying(store.EVENTS, len(events), write):
+            return False
         for event in events:
             self.stats.inc_value(f"backlinks/events/{event['type']}")
         return True
