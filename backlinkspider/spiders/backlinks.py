@@ -51,6 +51,11 @@ from backlinkspider.urls import (canonicalize, canonicalize_with_host, domain_of
                                  registered_domain, user_url)
 from pipelines.classify import stores
 
+# Requests that only ask where a URL leads (target checks, redirect resolution): off any
+# site, and a GET (where HEAD is refused with one of HEAD_REFUSED) stops after the headers.
+_CHECK_META = {"allow_offsite": True, "headers_only": True}
+HEAD_REFUSED = (405, 501)
+
 # Download failures worth a name of their own in stats, logs and `pages.error`.
 _ERRORS = (
     (DownloadTimeoutError, "timeout"),
@@ -250,6 +255,9 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         resolve = self.follow_redirects and bool(targets)
         suffix = "." + site
 
+        def in_site(host):
+            return host == site or host.endswith(suffix)
+
         def wants(host):
             domain = registered_domain(host)
             # Resolving redirects needs the details of every external link.
@@ -272,7 +280,7 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         follow = not page.page_nofollow or self.follow_page_nofollow
         requests = []
         for url, host in chain(((link.url, link.host) for link in found.links), found.others):
-            if host == site or host.endswith(suffix):
+            if in_site(host):
                 request = self._request(url, site) if follow else None
                 if request is not None:
                     requests.append(request)
@@ -283,8 +291,8 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         stats.inc_value("backlinks/pages/parsed")
         candidates = []
         if resolve:
-            candidates = [link for link in found.links if not link.host.endswith(suffix)
-                          and link.host != site and registered_domain(link.host) not in targets]
+            candidates = [link for link in found.links
+                          if not in_site(link.host) and registered_domain(link.host) not in targets]
         # Links first: in distributed mode they reach Redis before the page's
         # lease can be acked, so a worker dying in between loses none.
         return requests, page, candidates
@@ -313,11 +321,11 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
 
     async def _resolve(self, url: str):
         """HEAD ``url`` (GET if HEAD is refused) through the downloader: robots.txt, politeness."""
-        meta = {"allow_offsite": True, "headers_only": True}
+        meta = dict(_CHECK_META)
         try:
             response = await self.crawler.engine.download_async(
                 scrapy.Request(url, method="HEAD", meta=meta, dont_filter=True))
-            if response.status in (405, 501):
+            if response.status in HEAD_REFUSED:
                 response = await self.crawler.engine.download_async(
                     scrapy.Request(url, meta=meta, dont_filter=True))
         except Exception as exc:  # IgnoreRequest (robots.txt), timeouts, DNS: not a redirect
@@ -351,7 +359,7 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         for url in urls:
             self.crawler.engine.crawl(scrapy.Request(
                 url, method="HEAD", callback=self.parse_target, errback=self.on_target_error,
-                dont_filter=True, meta={"target_check": url, "allow_offsite": True, "headers_only": True}))
+                dont_filter=True, meta={"target_check": url, **_CHECK_META}))
 
     def headers_received(self, headers, body_length, request, spider=None):
         """A check needs the status, not the body: stop a GET once headers are in."""
@@ -360,8 +368,8 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
 
     def parse_target(self, response):
         url = response.meta["target_check"]
-        if response.status in (405, 501) and response.request.method == "HEAD":  # HEAD refused
-            meta = {"target_check": url, "allow_offsite": True, "headers_only": True}
+        if response.status in HEAD_REFUSED and response.request.method == "HEAD":
+            meta = {"target_check": url, **_CHECK_META}
             if LEASE in response.meta:  # the GET replaces the HEAD in the frontier
                 meta[LEASE] = response.meta[LEASE]
             return [scrapy.Request(url, callback=self.parse_target, errback=self.on_target_error,
