@@ -44,6 +44,10 @@ class PageItem:
     links: list[Link] = field(default_factory=list)
     # Canonical URLs that redirected to this page: the backlinks stored from them are lost.
     redirected_from: list[str] = field(default_factory=list)
+    # The target domains the spider judged the page by (empty: every external link is
+    # kept). Carried on the item because the distributed heartbeat may change the
+    # spider's targets while the page is in the pipelines. Not stored.
+    targets: frozenset[str] = frozenset()
     # Filled by the pipelines:
     host: str = ""
     domain: str = ""

@@ -17,10 +17,9 @@ graph, and each step between is a constant factor of PageRank.
 from __future__ import annotations
 
 import math
-import time
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
 from scipy import sparse
@@ -81,31 +80,15 @@ def pagerank(nodes: list[str], src: np.ndarray, dst: np.ndarray, weight: np.ndar
     return Ranking(nodes, x, floor, referring, iterations, int(w.nnz))
 
 
-@dataclass
-class RankRun:
-    """What ``rank_domains`` did, and how long each step took (seconds)."""
+def graph_arrays(edges: Iterable[tuple[str, str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Nodes and index arrays of ``(source, target)`` name pairs, for ``pagerank``.
 
-    ranking: Ranking
-    authority: np.ndarray  # ranking.authority(), as stored
-    read: float
-    rank: float
-    store: float
-
-
-def rank_domains(db, damping: float = DAMPING, now: datetime | None = None) -> RankRun:
-    """Rank the store's link graph and replace ``domains`` with the result.
-
-    The graph comes one row per (referring domain, target domain, page): the
-    sparse matrix adds the rows up into page-counted weights. Nodes are sorted
-    by name, so the same graph gives the same numbers however the server
-    happens to order its groups.
+    A pair may come many times (its weight is its count). Nodes are sorted by
+    name, so the same graph gives the same numbers in whatever order it is read.
     """
-    from backlinkspider import store
-
-    started = time.perf_counter()
     index: dict[str, int] = {}
     src, dst = array("q"), array("q")
-    for source, target in store.link_graph(db):
+    for source, target in edges:
         src.append(index.setdefault(source, len(index)))
         dst.append(index.setdefault(target, len(index)))
     names = list(index)
@@ -113,17 +96,4 @@ def rank_domains(db, damping: float = DAMPING, now: datetime | None = None) -> R
     relabel = np.empty(len(names), dtype=np.int64)
     relabel[order] = np.arange(len(names))
     nodes = [names[i] for i in order]
-    read = time.perf_counter()
-    ranking = pagerank(nodes, relabel[np.frombuffer(src, dtype=np.int64)],
-                       relabel[np.frombuffer(dst, dtype=np.int64)], np.ones(len(src)), damping)
-    authority = ranking.authority()
-    ranked = time.perf_counter()
-    computed_at = now or datetime.now(timezone.utc)
-    store.save_authority(db, ({
-        "domain": name,
-        "authority": float(authority[i]),
-        "referring_domains": int(ranking.referring[i]),
-        "pagerank": float(ranking.pagerank[i]),
-        "computed_at": computed_at,
-    } for i, name in enumerate(nodes)))
-    return RankRun(ranking, authority, read - started, ranked - read, time.perf_counter() - ranked)
+    return nodes, relabel[np.frombuffer(src, dtype=np.int64)], relabel[np.frombuffer(dst, dtype=np.int64)]

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
+from backlinkspider.keys import REDIRECT_OFFSITE, REDIRECT_URLS, SITE
+from backlinkspider.scope import in_site
 from backlinkspider.urls import canonicalize_with_host
 
 
 class SiteRedirectMiddleware:
-    """Downloader middleware, after ``RedirectMiddleware`` in response order (priority > 600)."""
+    """Downloader middleware whose ``process_response`` runs *before* ``RedirectMiddleware``'s.
+
+    Responses travel from the downloader to the engine, through middlewares in
+    decreasing priority: at 650 this one sees a 3xx before ``RedirectMiddleware``
+    (600) does, which is why setting ``dont_redirect`` here takes effect.
+    """
 
     def __init__(self, crawler):
         self.stats = crawler.stats
@@ -27,21 +34,21 @@ class SiteRedirectMiddleware:
         return cls(crawler)
 
     def process_response(self, request, response):
-        site = request.meta.get("site")
+        site = request.meta.get(SITE)
         if not site or not 300 <= response.status < 400 or "Location" not in response.headers:
             return response
         location = response.headers["Location"].decode("latin-1")
         found = canonicalize_with_host(urljoin(request.url, location))
         if found is None:
             return response
-        if found[1] == site or found[1].endswith("." + site):
+        if in_site(found[1], site):
             # Followed even if its target was crawled already: only the target's
             # item tells the pipelines that this URL redirects now. A loop back
             # into the chain is left to the seen-set, which ends it.
-            chain = {canonicalize_with_host(u) for u in (*request.meta.get("redirect_urls", ()), request.url)}
+            chain = {canonicalize_with_host(u) for u in (*request.meta.get(REDIRECT_URLS, ()), request.url)}
             request.dont_filter = found not in chain
             return response
         request.meta["dont_redirect"] = True  # RedirectMiddleware hands the 3xx on
-        request.meta["redirect_offsite"] = found[0]
+        request.meta[REDIRECT_OFFSITE] = found[0]
         self.stats.inc_value("backlinks/pages/redirect_offsite")
         return response

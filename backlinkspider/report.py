@@ -42,20 +42,13 @@ class CrawlReport:
 
     def render(self, started: datetime, targets: list[str], reason: str) -> str:
         stats = self.crawler.stats
-        client = store.connect(self.crawler.settings)
-        try:
-            db = client[self.crawler.settings.get("MONGO_DATABASE")]
-            since = {"$gte": started}
-            pages = db[store.PAGES].count_documents({"fetched_at": since})
-            failed = db[store.PAGES].count_documents({"fetched_at": since, "error": {"$ne": ""}})
-            seen = db[store.BACKLINKS].count_documents({"last_seen": since})
-            new = db[store.BACKLINKS].count_documents({"first_seen": since})
-            lost = db[store.BACKLINKS].count_documents({"lost_at": since})
+        with store.database(self.crawler.settings) as db:
+            done = store.crawl_summary(db, started)
             lines = [
                 "",
                 f"backlinkspider report ({reason}, database {db.name!r})",
-                f"  pages fetched {pages} ({failed} without links: errors, non-HTML)"
-                f"   backlinks seen {seen} ({new} new, {lost} lost)"
+                f"  pages fetched {done['pages']} ({done['failed']} without links: errors, non-HTML)"
+                f"   backlinks seen {done['seen']} ({done['new']} new, {done['lost']} lost)"
                 f"   lost writes {sum(v for k, v in stats.get_stats().items() if k.endswith('_lost'))}",
             ]
             if targets:
@@ -64,9 +57,7 @@ class CrawlReport:
             else:
                 lines.append("  most linked external domains this crawl:")
                 lines += [f"    {n:6d}  {d}" for d, n in store.top_target_domains(db, started, self.top)]
-            return "\n".join(lines) + "\n\n"
-        finally:
-            client.close()
+        return "\n".join(lines) + "\n\n"
 
 
 def _domain_lines(p: dict) -> list[str]:

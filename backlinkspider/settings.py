@@ -80,7 +80,9 @@ ITEM_PIPELINES = {
     "pipelines.mongo.MongoPipeline": 300,
 }
 DOWNLOADER_MIDDLEWARES = {
-    # After RedirectMiddleware (600) in response order: off-site redirects reach the spider.
+    # Responses pass middlewares in decreasing priority, so at 650 its process_response
+    # runs before RedirectMiddleware's (600): it marks off-site redirects dont_redirect
+    # in time, and they reach the spider as 3xx responses.
     "backlinkspider.redirects.SiteRedirectMiddleware": 650,
 }
 EXTENSIONS = {

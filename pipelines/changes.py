@@ -34,7 +34,7 @@ from datetime import datetime
 
 from pymongo import UpdateOne
 
-from pipelines.classify import stores
+from backlinkspider.scope import stores
 
 PRIOR_FIELDS = ("source_url", "target_url", "anchor", "source_domain", "target_domain", "link_types",
                 "lost_at", "lost_reason", "last_seen", "page_noindex", "failed_visits")

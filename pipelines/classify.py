@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence, Set
 
 from backlinkspider.items import PageItem
+from backlinkspider.scope import stores
 
 QUALIFIERS = frozenset({"nofollow", "sponsored", "ugc"})
 
@@ -20,16 +21,6 @@ def link_types(rel: Sequence[str], page_nofollow: bool) -> list[str]:
     if page_nofollow:
         types.add("nofollow")
     return sorted(types) if types else ["follow"]
-
-
-def stores(domain: str, page_domain: str, targets: Set[str]) -> bool:
-    """Whether a link to registered domain ``domain`` from a page of ``page_domain`` is kept.
-
-    With ``targets``, the links into a target (internal ones too); without,
-    every external link. The spider asks this too, to extract details only for
-    the links that will be kept.
-    """
-    return domain in targets if targets else domain != page_domain
 
 
 def classify(item, targets: Set[str]) -> None:
@@ -55,7 +46,7 @@ def classify(item, targets: Set[str]) -> None:
 
 
 class ClassifyPipeline:
-    """Apply :func:`classify` with the spider's ``targets``; count the links kept."""
+    """Apply :func:`classify` with the targets the page was judged by; count the links kept."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -67,6 +58,6 @@ class ClassifyPipeline:
     def process_item(self, item):
         if not isinstance(item, PageItem):
             return item
-        classify(item, getattr(self.crawler.spider, "targets", None) or frozenset())
+        classify(item, item.targets)
         self.crawler.stats.inc_value("backlinks/links/kept", len(item.links))
         return item

@@ -49,14 +49,12 @@ class MongoPipeline:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.database = settings.get("MONGO_DATABASE")
         self.batch_pages = settings.getint("MONGO_BATCH_PAGES")
         self.batch_ops = settings.getint("MONGO_BATCH_OPS")
         self.flush_interval = settings.getfloat("MONGO_FLUSH_INTERVAL")
         self.max_pending = settings.getint("MONGO_MAX_PENDING_BATCHES")
         self.retries = settings.getint("MONGO_WRITE_RETRIES")
         self.lost_after = max(1, settings.getint("LOST_AFTER_FAILED_VISITS"))
-        self.client = None
         self.db = None
         self._pages: list[tuple[PageItem, frozenset]] = []
         self._targets: list[TargetItem] = []
@@ -75,8 +73,7 @@ class MongoPipeline:
 
     async def open_spider(self):
         # Connecting may start the embedded server: seconds of blocking work.
-        self.client = await deferred_to_future(deferToThread(store.connect, self.crawler.settings))
-        self.db = self.client[self.database]
+        self.db = await deferred_to_future(deferToThread(store.open_database, self.crawler.settings))
         await deferred_to_future(deferToThread(store.ensure_indexes, self.db))
         self._timer = create_looping_call(self._flush_if_due)
         self._timer.start(max(self.flush_interval / 2, 0.1), now=False)
@@ -87,7 +84,7 @@ class MongoPipeline:
             self._size += 1
         else:
             # The targets this page was classified with decide which stored backlinks it can lose.
-            self._pages.append((item, getattr(self.crawler.spider, "targets", None) or frozenset()))
+            self._pages.append((item, item.targets))
             self._size += 1 + len(item.links)
         if item.lease is not None:
             self._leases.append(item.lease)
@@ -160,15 +157,9 @@ class MongoPipeline:
 
     def _prior(self, sources) -> dict:
         """Source URL -> (target URL, anchor) -> stored backlink, for ``sources``."""
-        prior: dict[str, dict] = {}
         if not sources:
-            return prior
-        projection = dict.fromkeys(PRIOR_FIELDS, 1)
-        # One round trip for the whole batch, not one per 101 documents (the default first batch).
-        cursor = self.db[store.BACKLINKS].find({"source_url": {"$in": sorted(sources)}}, projection,
-                                               batch_size=20_000)
-        for doc in cursor:
-            prior.setdefault(doc["source_url"], {})[(doc["target_url"], doc["anchor"])] = doc
+            return {}
+        prior = store.stored_backlinks(self.db, sources, PRIOR_FIELDS)
         self.stats.inc_value("backlinks/mongo/reads")
         return prior
 
@@ -235,8 +226,8 @@ class MongoPipeline:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         await self.drain()
-        if self.client is not None:
-            self.client.close()
+        if self.db is not None:
+            self.db.client.close()
 
 
 def _page_op(item) -> UpdateOne:

@@ -23,7 +23,7 @@ import logging
 from redis.exceptions import RedisError
 
 from backlinkspider.frontier.connection import async_client
-from backlinkspider.frontier.queue import HOST, LEASE
+from backlinkspider.keys import HOST, LEASE, RedisKeys
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class ClusterPolitenessMiddleware:
     async def process_request(self, request):
         if self.redis is None or LEASE not in request.meta:
             return None  # no delay, or not a frontier request (robots.txt)
-        key = f"{self.crawler.spider.name}:polite:{request.meta.get(HOST, '')}"
+        key = RedisKeys(self.crawler.spider.name).polite(request.meta.get(HOST, ""))
         waited = 0
         while True:
             try:

@@ -31,11 +31,7 @@ from scrapy_redis.queue import Base
 from backlinkspider.frontier import scripts
 from backlinkspider.frontier import serializer as json_serializer
 from backlinkspider.frontier.connection import async_client
-
-#: meta key of the lease a request was taken under (never stored in Redis).
-LEASE = "frontier_lease"
-#: meta key of the host queue a leased request came from.
-HOST = "frontier_host"
+from backlinkspider.keys import RedisKeys
 
 
 class LeasedQueue(Base):
@@ -44,6 +40,7 @@ class LeasedQueue(Base):
     def __init__(self, server, spider, key, serializer=None):
         super().__init__(server, spider, key, serializer or json_serializer)
         self.prefix = spider.name
+        self.keys = RedisKeys(spider.name)
         settings = spider.crawler.settings
         self.aio = async_client(settings)
         self._flush = self.aio.register_script(scripts.FLUSH)
@@ -112,14 +109,14 @@ class LeasedQueue(Base):
     # -- scrapy-redis's blocking interface --------------------------------
 
     def __len__(self):
-        return int(self.server.hget(f"{self.prefix}:stats", "queued") or 0)
+        return int(self.server.hget(self.keys.stats, "queued") or 0)
 
     def push(self, request):
         """Enqueue one request, unfiltered (blocking; the scheduler batches instead)."""
         host = self.host(request)
-        self.server.rpush(f"{self.key}:{host}", self.encode(request))
-        self.server.zadd(self.key, {host: 0}, nx=True)
-        self.server.hincrby(f"{self.prefix}:stats", "queued", 1)
+        self.server.rpush(self.keys.host_queue(host), self.encode(request))
+        self.server.zadd(self.keys.requests, {host: 0}, nx=True)
+        self.server.hincrby(self.keys.stats, "queued", 1)
 
     def pop(self, timeout=0):
         raise NotImplementedError("LeasedQueue hands out requests under leases: use lease()")
@@ -133,7 +130,7 @@ def clear(server, prefix: str) -> int:
     """Delete every key of crawl ``prefix``; the number deleted."""
     deleted = 0
     batch = []
-    for key in server.scan_iter(match=f"{prefix}:*", count=1000):
+    for key in server.scan_iter(match=RedisKeys(prefix).all, count=1000):
         batch.append(key)
         if len(batch) >= 1000:
             deleted += server.unlink(*batch)

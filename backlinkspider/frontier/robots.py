@@ -22,6 +22,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
 from backlinkspider.frontier.connection import async_client
+from backlinkspider.keys import RedisKeys
 
 logger = logging.getLogger(__name__)
 
@@ -37,22 +38,25 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         self.redis = async_client(crawler.settings)
         self.ttl = crawler.settings.getint("ROBOTS_CACHE_TTL")
         self.lock_wait = crawler.settings.getfloat("ROBOTS_LOCK_WAIT")
-        self.prefix = None
+        self.keys: RedisKeys | None = None
 
-    def _key(self, request) -> str:
-        if self.prefix is None:
-            self.prefix = self.crawler.spider.name
-        # One entry per origin: http://Host:80 and http://host are the same robots.txt.
+    def _origin(self, request) -> str:
+        """One entry per origin: http://Host:80 and http://host are the same robots.txt."""
         url = urlparse_cached(request)
         port = "" if url.port in (None, _DEFAULT_PORTS.get(url.scheme)) else f":{url.port}"
-        return f"{self.prefix}:robots:{url.scheme}://{url.hostname}{port}"
+        return f"{url.scheme}://{url.hostname}{port}"
+
+    @property
+    def _keys(self) -> RedisKeys:
+        if self.keys is None:  # the spider's name is known once the crawl runs
+            self.keys = RedisKeys(self.crawler.spider.name)
+        return self.keys
 
     async def robot_parser(self, request):
         netloc = urlparse_cached(request).netloc
         if netloc not in self._parsers:
-            key = self._key(request)
             try:
-                cached = await self._cached(key)
+                cached = await self._cached(self._origin(request))
             except RedisError as exc:
                 logger.warning("robots.txt cache unreachable (%s); fetching %s directly", exc, netloc)
                 cached = None
@@ -61,11 +65,12 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
                 self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, cached)
         return await super().robot_parser(request)
 
-    async def _cached(self, key: str) -> bytes | None:
+    async def _cached(self, origin: str) -> bytes | None:
+        key = self._keys.robots(origin)
         body = await self.redis.get(key)
         if body is not None:
             return json.loads(body)["body"].encode("latin-1")
-        if await self.redis.set(f"{key}:lock", 1, nx=True, ex=max(int(self.lock_wait), 1)):
+        if await self.redis.set(self._keys.robots_lock(origin), 1, nx=True, ex=max(int(self.lock_wait), 1)):
             return None  # ours to fetch
         waited = 0.0
         while waited < self.lock_wait:  # another worker is fetching it
@@ -81,6 +86,6 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         record = json.dumps({"status": response.status, "url": response.url,
                              "body": response.body[:_MAX_BODY].decode("latin-1")})
         try:
-            await self.redis.set(self._key(request), record, ex=self.ttl)
+            await self.redis.set(self._keys.robots(self._origin(request)), record, ex=self.ttl)
         except RedisError as exc:
             logger.warning("Could not cache robots.txt of %s in Redis: %s", netloc, exc)

@@ -39,8 +39,9 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
 from backlinkspider import signals as our_signals
-from backlinkspider.frontier.queue import HOST, LEASE
 from backlinkspider.frontier.serializer import SerializationError
+from backlinkspider.keys import HOST, LEASE, SITE
+from backlinkspider.scope import in_site
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,8 @@ class FrontierScheduler(Scheduler):
         if parent is not None:  # a redirect or a retry replaces the request it came from
             self._ack(parent)
         host = self.queue.host(request)
-        site = request.meta.get("site", "")
-        if site and host != site and not host.endswith("." + site):
+        site = request.meta.get(SITE, "")
+        if site and not in_site(host, site):
             logger.debug("Offsite for %s, dropped: %s", site, request)
             stats.inc_value("frontier/offsite")
             self._schedule_flush()
@@ -332,7 +333,7 @@ class FrontierScheduler(Scheduler):
                 "buffered": len(self._buffer), "pages": self.stats.get_value("response_received_count", 0)}
         try:
             reclaimed, dead = await self.queue.heartbeat(self.worker, int(self.lease_timeout * 1000), info)
-            targets = await self.queue.aio.smembers(f"{self.spider.name}:targets")
+            targets = await self.queue.aio.smembers(self.queue.keys.targets)
         except RedisError as exc:
             self._redis_error("heartbeat", exc)
             return

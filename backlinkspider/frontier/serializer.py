@@ -16,6 +16,8 @@ import base64
 import json
 import logging
 
+from backlinkspider.keys import LEASE
+
 logger = logging.getLogger(__name__)
 
 # Request classes a stored entry may name (scrapy-redis writes "_class").
@@ -28,7 +30,7 @@ _DEFAULTS = {
     "flags": [], "cb_kwargs": {},
 }
 # meta keys that belong to one process and must not travel.
-LOCAL_META = frozenset({"frontier_lease", "download_slot", "_slot_proxy", "download_latency"})
+LOCAL_META = frozenset({LEASE, "download_slot", "_slot_proxy", "download_latency"})
 
 
 class SerializationError(ValueError):

@@ -21,6 +21,8 @@ import json
 from scrapy_redis.spiders import RedisMixin
 from scrapy_redis.utils import bytes_to_str
 
+from backlinkspider.keys import RedisKeys
+
 
 class FrontierSpiderMixin(RedisMixin):
     """Mix into a spider that has ``seed_request(url)``, ``seed_urls`` and ``targets``."""
@@ -36,7 +38,7 @@ class FrontierSpiderMixin(RedisMixin):
 
     def share_seeds_and_targets(self, targets_given: bool, push_seeds: bool = True) -> None:
         """Push this worker's ``-a seeds`` (unless told not to) and ``-a targets`` for the whole cluster."""
-        key = f"{self.name}:targets"
+        key = RedisKeys(self.name).targets
         if targets_given:
             with self.server.pipeline(transaction=True) as pipe:
                 pipe.delete(key)

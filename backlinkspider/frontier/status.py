@@ -6,6 +6,7 @@ import json
 import time
 
 from backlinkspider.frontier.dupefilter import false_positive_rate
+from backlinkspider.keys import RedisKeys
 
 
 def cluster_status(server, prefix: str = "backlinks") -> dict:
@@ -13,18 +14,19 @@ def cluster_status(server, prefix: str = "backlinks") -> dict:
     seconds, micros = server.time()
     now_ms = seconds * 1000 + micros // 1000
     minute = now_ms // 60000
+    keys = RedisKeys(prefix)
     pipe = server.pipeline(transaction=False)
-    pipe.hgetall(f"{prefix}:stats")
-    pipe.zcard(f"{prefix}:requests")
-    pipe.llen(f"{prefix}:start_urls")
-    pipe.zrangebyscore(f"{prefix}:workers", now_ms, "+inf")
-    pipe.hgetall(f"{prefix}:workers:info")
-    pipe.zcount(f"{prefix}:workers", "-inf", now_ms)
-    pipe.get(f"{prefix}:pages:{minute}")
-    pipe.get(f"{prefix}:pages:{minute - 1}")
-    pipe.hmget(f"{prefix}:dupefilter:params", "m", "k")
-    pipe.smembers(f"{prefix}:targets")
-    pipe.hlen(f"{prefix}:sites")
+    pipe.hgetall(keys.stats)
+    pipe.zcard(keys.requests)
+    pipe.llen(keys.start_urls)
+    pipe.zrangebyscore(keys.workers, now_ms, "+inf")
+    pipe.hgetall(keys.workers_info)
+    pipe.zcount(keys.workers, "-inf", now_ms)
+    pipe.get(keys.pages(minute))
+    pipe.get(keys.pages(minute - 1))
+    pipe.hmget(keys.dupefilter_params, "m", "k")
+    pipe.smembers(keys.targets)
+    pipe.hlen(keys.sites)
     (stats, hosts, start_urls, alive, info, dead, this_minute, last_minute, params, targets,
      sites) = pipe.execute()
     stats = {k.decode(): int(v) for k, v in stats.items()}

@@ -16,56 +16,32 @@ redirect into one (``kind: redirect``).
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter, OrderedDict
+from collections import Counter
+from dataclasses import dataclass, field
 from itertools import chain
-from datetime import datetime, timezone
 from pathlib import Path
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DontCloseSpider,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadFailedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-    StopDownload,
-)
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from backlinkspider import signals as our_signals
 from backlinkspider import store
 from backlinkspider.frontier import enabled as distributed_mode
-from backlinkspider.frontier.queue import LEASE
 from backlinkspider.frontier.spider import FrontierSpiderMixin
-from backlinkspider.items import Link, PageItem, TargetItem
-from backlinkspider.links import extract, markup
+from backlinkspider.items import Link, PageItem
+from backlinkspider.keys import LEASE, REDIRECT_OFFSITE, REDIRECT_URLS, SITE
+from backlinkspider.links import ExtractedPage, extract, markup
 from backlinkspider.robots_meta import header_directives
+from backlinkspider.scope import in_site, stores
+from backlinkspider.spiders.outcomes import failure_reason, now, unusable
+from backlinkspider.spiders.redirect_links import RedirectLinksMixin
+from backlinkspider.spiders.target_checks import TargetChecksMixin, stop_after_headers
 from backlinkspider.urls import (canonicalize, canonicalize_with_host, domain_of, host_of,
                                  registered_domain, user_url)
-from pipelines.classify import stores
 
-# Requests that only ask where a URL leads (target checks, redirect resolution): off any
-# site, and a GET (where HEAD is refused with one of HEAD_REFUSED) stops after the headers.
-_CHECK_META = {"allow_offsite": True, "headers_only": True}
-HEAD_REFUSED = (405, 501)
-
-# Download failures worth a name of their own in stats, logs and `pages.error`.
-_ERRORS = (
-    (DownloadTimeoutError, "timeout"),
-    (DownloadCancelledError, "too_large"),  # DOWNLOAD_MAXSIZE exceeded
-    (CannotResolveHostError, "dns"),
-    (DownloadConnectionRefusedError, "connection_refused"),
-    (ResponseDataLossError, "data_loss"),
-    (DownloadFailedError, "download_failed"),
-)
-_SNIFF = 1024  # bytes looked at to tell a binary body from text
 _RECENT_URLS = 200_000  # distributed mode: URLs a worker remembers asking for (~20 MB)
 
 
@@ -91,15 +67,26 @@ def flag(arg) -> bool:
     return str(arg or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
+@dataclass(slots=True)
+class Visit:
+    """What one response gave: the page's item, the in-site requests it leads to,
+    and the external links to ask where they lead (``follow_redirects_to_targets``)."""
+
+    page: PageItem
+    requests: list[scrapy.Request] = field(default_factory=list)
+    unresolved: list[Link] = field(default_factory=list)
+
+
+class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin, scrapy.Spider):
     """Crawl seed sites and record every link that leaves them (or enters a target).
 
     Arguments: ``seeds`` (``URL[,URL…]`` or ``@file``) and ``targets``
     (``DOMAIN[,DOMAIN…]``, optional: without it every external link is stored).
     With ``REDIS_URL`` set, both are shared through Redis with every worker
     (``backlinkspider.frontier.spider``), and a worker given neither joins
-    the running crawl. ``recrawl``, ``check_targets`` and
-    ``follow_redirects_to_targets`` (``1`` to turn on): see the module.
+    the running crawl. ``recrawl``, ``check_targets`` (``spiders/target_checks.py``)
+    and ``follow_redirects_to_targets`` (``spiders/redirect_links.py``):
+    ``1`` to turn on.
     """
 
     name = "backlinks"
@@ -112,17 +99,13 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         self.recrawl = flag(recrawl)
         self.check_targets = flag(check_targets)
         self.follow_redirects = flag(follow_redirects_to_targets)
-        self._checks: asyncio.Future | None = None
-        self._redirects: OrderedDict[str, asyncio.Future] = OrderedDict()
         self.seed_urls: list[str] = []
-        sites = set()
         for raw in load_seeds(seeds):
             found = user_url(raw)
             if found is None:
                 self.logger.error("Ignoring seed %r: not an http(s) URL", raw)
                 continue
             self.seed_urls.append(found[0])
-            sites.add(registered_domain(found[1]))
         # Every request carries its site in meta: parse() follows only in-site
         # links, and SiteRedirectMiddleware hands redirects off the site to
         # parse() as they are. Scrapy's OffsiteMiddleware has nothing to add.
@@ -136,13 +119,13 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_page_limit = crawler.settings.getint("SITE_PAGE_LIMIT")
         spider.follow_page_nofollow = crawler.settings.getbool("FOLLOW_PAGE_NOFOLLOW")
-        spider.redirect_cache = crawler.settings.getint("REDIRECT_CHECK_CACHE")
+        spider.setup_redirect_links(crawler)
         if distributed_mode(crawler.settings):
             spider.setup_frontier(crawler)
         if spider.check_targets:
-            crawler.signals.connect(spider.check_targets_when_idle, signal=signals.spider_idle)
+            spider.setup_target_checks(crawler)
         if spider.check_targets or spider.follow_redirects:
-            crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
+            crawler.signals.connect(stop_after_headers, signal=signals.headers_received)
         return spider
 
     async def start(self):
@@ -160,18 +143,18 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
                 yield request
 
     async def _referring_pages(self) -> list[str]:
-        pages = await deferred_to_future(deferToThread(self._from_store, store.referring_pages))
+        pages = await self.from_store(store.referring_pages)
         self.logger.info("Recrawl: revisiting %d referring pages in the store", len(pages))
         self.crawler.stats.set_value("backlinks/recrawl/pages", len(pages))
         return pages
 
-    def _from_store(self, query):
-        """Runs in a thread: ``query(db, targets)`` on a client of its own."""
-        client = store.connect(self.crawler.settings)
-        try:
-            return query(client[self.crawler.settings.get("MONGO_DATABASE")], self.targets)
-        finally:
-            client.close()
+    async def from_store(self, query):
+        """``query(db, targets)`` in a thread, on a client of its own."""
+        def run():
+            with store.database(self.crawler.settings) as db:
+                return query(db, self.targets)
+
+        return await deferred_to_future(deferToThread(run))
 
     # -- following -------------------------------------------------------
 
@@ -198,7 +181,7 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
             self._recently_requested[url] = None
             if len(self._recently_requested) > _RECENT_URLS:
                 del self._recently_requested[next(iter(self._recently_requested))]
-            return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={"site": site},
+            return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={SITE: site},
                                   dont_filter=revisit)
         if url in self._requested:
             return None
@@ -210,77 +193,104 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
             return None
         self._requested.add(url)
         self._site_requests[site] += 1
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={"site": site})
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={SITE: site})
 
     # -- callbacks -------------------------------------------------------
 
-    def parse(self, response):
-        """The page's requests and item; an async generator when redirects need resolving."""
-        requests, page, candidates = self._parse(response)
-        if candidates:
-            return self._with_redirect_links(requests, page, candidates)
-        requests.append(page)
-        return requests
+    async def parse(self, response):
+        """The in-site requests of a page, then its ``PageItem``.
 
-    def _parse(self, response):
-        stats = self.crawler.stats
+        Links first: in distributed mode they reach Redis before the page's
+        lease can be acked, so a worker dying in between loses none.
+        """
+        visit = self.visit(response)
+        for request in visit.requests:
+            yield request
+        if visit.unresolved:
+            await self.add_redirect_links(visit.page, visit.unresolved)
+        yield visit.page
+
+    def visit(self, response) -> Visit:
+        """Read one response: its item, and what it leads to."""
+        page = self._page(response)
+        page.error = self._unparsable(response)
+        if page.error:
+            return Visit(page)
+        site = registered_domain(page.host)
+        found = self._extract(response, page, site)
+        if found is None:
+            return Visit(page)
+        return Visit(page, self._follow(page, found, site), self.redirect_candidates(found.links, site))
+
+    def _page(self, response) -> PageItem:
+        """The item of a response, under its canonical URL, with the URLs that redirected to it."""
         # Redirects hand us URLs as servers wrote them (HTTP://Host:80, no path):
         # the page is stored, and its links resolved, under its canonical form.
         url, host = canonicalize_with_host(response.url) or (response.url, "")
-        page = PageItem(url=url, status=response.status, fetched_at=_now(), lease=response.meta.get(LEASE))
+        page = PageItem(url=url, status=response.status, fetched_at=now(), targets=self.targets,
+                        lease=response.meta.get(LEASE), host=host)
         # The URLs that redirected here lose their backlinks (page_redirected).
-        for earlier in response.meta.get("redirect_urls", ()):
+        for earlier in response.meta.get(REDIRECT_URLS, ()):
             earlier = canonicalize(earlier)
             if earlier and earlier != url and earlier not in page.redirected_from:
                 page.redirected_from.append(earlier)
+        return page
+
+    def _unparsable(self, response) -> str:
+        """Why no links are taken from ``response`` ("" when they are), logged and counted."""
+        stats = self.crawler.stats
         if 300 <= response.status < 400:  # a redirect off the site (SiteRedirectMiddleware)
             stats.inc_value("backlinks/pages/redirected_offsite")
             self.logger.info("Redirects off its site, not followed: %s -> %s", response.url,
-                             response.meta.get("redirect_offsite"))
-            page.error = "redirected_offsite"
-            return [], page, []
+                             response.meta.get(REDIRECT_OFFSITE))
+            return "redirected_offsite"
         if not 200 <= response.status < 300:
             stats.inc_value(f"backlinks/pages/http_{response.status}")
             self.logger.info("HTTP %d, no links taken: %s", response.status, response.url)
-            page.error = f"http_{response.status}"
-            return [], page, []
-        page.error = _unusable(response)
-        if page.error:
-            stats.inc_value(f"backlinks/pages/{page.error}")
-            self.logger.info("Skipping %s body (%s): %s", page.error,
+            return f"http_{response.status}"
+        error = unusable(response)
+        if error:
+            stats.inc_value(f"backlinks/pages/{error}")
+            self.logger.info("Skipping %s body (%s): %s", error,
                              response.headers.get("Content-Type", b"").decode("latin-1"), response.url)
-            return [], page, []
-        site = registered_domain(host)
-        targets = self.targets
-        resolve = self.follow_redirects and bool(targets)
-        suffix = "." + site
+        return error
 
-        def in_site(host):
-            return host == site or host.endswith(suffix)
+    def _extract(self, response, page: PageItem, site: str) -> ExtractedPage | None:
+        """Fill ``page`` with the links and robots directives of the response's HTML.
+
+        Details (anchor, rel, kind) only for the links the crawl can store, or
+        resolve; the others are only resolved, for following. None when the
+        HTML could not be parsed (``page.error`` says so).
+        """
+        targets = self.targets
+        resolve = self.resolves_redirects
 
         def wants(host):
             domain = registered_domain(host)
-            # Resolving redirects needs the details of every external link.
             return stores(domain, site, targets) or (resolve and domain != site)
 
         try:
-            found = extract(markup(response), url, wants=wants)
+            found = extract(markup(response), page.url, wants=wants)
         except Exception:  # a parser bug must not end the crawl
             self.logger.exception("Could not parse %s", response.url)
-            stats.inc_value("backlinks/pages/parse_error")
+            self.crawler.stats.inc_value("backlinks/pages/parse_error")
             page.error = "parse_error"
-            return [], page, []
-
+            return None
         directives = found.directives | header_directives(response.headers.getlist("X-Robots-Tag"))
         page.title = found.title
         page.page_nofollow = "nofollow" in directives
         page.page_noindex = "noindex" in directives
         page.links_found = found.links_found
         page.links = found.links
+        return found
+
+    def _follow(self, page: PageItem, found: ExtractedPage, site: str) -> list[scrapy.Request]:
+        """Requests for the page's in-site links; counts its external ones."""
+        stats = self.crawler.stats
         follow = not page.page_nofollow or self.follow_page_nofollow
         requests = []
         for url, host in chain(((link.url, link.host) for link in found.links), found.others):
-            if in_site(host):
+            if in_site(host, site):
                 request = self._request(url, site) if follow else None
                 if request is not None:
                     requests.append(request)
@@ -289,110 +299,7 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
         if not follow:
             stats.inc_value("backlinks/pages/nofollow_not_followed")
         stats.inc_value("backlinks/pages/parsed")
-        candidates = []
-        if resolve:
-            candidates = [link for link in found.links
-                          if not in_site(link.host) and registered_domain(link.host) not in targets]
-        # Links first: in distributed mode they reach Redis before the page's
-        # lease can be acked, so a worker dying in between loses none.
-        return requests, page, candidates
-
-    # -- redirects into the targets (follow_redirects_to_targets) ----------
-
-    async def _with_redirect_links(self, requests, page, candidates):
-        for request in requests:
-            yield request
-        finals = await asyncio.gather(*(self._final_url(link.url) for link in candidates))
-        for link, final in zip(candidates, finals):
-            if final is not None and registered_domain(final[1]) in self.targets:
-                page.links.append(Link(url=final[0], anchor=link.anchor, rel=link.rel, kind="redirect",
-                                       host=final[1], redirect_url=link.url))
-                self.crawler.stats.inc_value("backlinks/links/redirect_into_target")
-        yield page
-
-    def _final_url(self, url: str) -> asyncio.Future:
-        """Where ``url`` redirects to, ``(url, host)``, or None; asked once per URL (bounded memory)."""
-        future = self._redirects.get(url)
-        if future is None:
-            future = self._redirects[url] = asyncio.ensure_future(self._resolve(url))
-            if len(self._redirects) > self.redirect_cache:
-                self._redirects.popitem(last=False)
-        return future
-
-    async def _resolve(self, url: str):
-        """HEAD ``url`` (GET if HEAD is refused) through the downloader: robots.txt, politeness."""
-        meta = dict(_CHECK_META)
-        try:
-            response = await self.crawler.engine.download_async(
-                scrapy.Request(url, method="HEAD", meta=meta, dont_filter=True))
-            if response.status in HEAD_REFUSED:
-                response = await self.crawler.engine.download_async(
-                    scrapy.Request(url, meta=meta, dont_filter=True))
-        except Exception as exc:  # IgnoreRequest (robots.txt), timeouts, DNS: not a redirect
-            self.logger.debug("Could not resolve %s: %r", url, exc)
-            self.crawler.stats.inc_value("backlinks/redirect_checks/failed")
-            return None
-        self.crawler.stats.inc_value("backlinks/redirect_checks/done")
-        if not response.meta.get("redirect_urls"):
-            return None
-        return canonicalize_with_host(response.url)
-
-    # -- target checks (check_targets) -------------------------------------
-
-    def check_targets_when_idle(self):
-        """Once the crawl has nothing left to do, check every stored target URL."""
-        if self._checks is None:
-            self._checks = asyncio.ensure_future(self._schedule_target_checks())
-        if not self._checks.done():
-            raise DontCloseSpider
-
-    async def _schedule_target_checks(self):
-        # Every page of this crawl must be stored before its target URLs are read.
-        await self.crawler.signals.send_catch_log_async(our_signals.store_drain)
-        try:
-            urls = await deferred_to_future(deferToThread(self._from_store, store.target_urls))
-        except Exception:
-            self.logger.exception("Could not read the target URLs to check")
-            return
-        self.logger.info("Checking %d target URLs", len(urls))
-        self.crawler.stats.set_value("backlinks/targets/to_check", len(urls))
-        for url in urls:
-            self.crawler.engine.crawl(scrapy.Request(
-                url, method="HEAD", callback=self.parse_target, errback=self.on_target_error,
-                dont_filter=True, meta={"target_check": url, **_CHECK_META}))
-
-    def headers_received(self, headers, body_length, request, spider=None):
-        """A check needs the status, not the body: stop a GET once headers are in."""
-        if request.method == "GET" and request.meta.get("headers_only"):
-            raise StopDownload(fail=False)
-
-    def parse_target(self, response):
-        url = response.meta["target_check"]
-        if response.status in HEAD_REFUSED and response.request.method == "HEAD":
-            meta = {"target_check": url, **_CHECK_META}
-            if LEASE in response.meta:  # the GET replaces the HEAD in the frontier
-                meta[LEASE] = response.meta[LEASE]
-            return [scrapy.Request(url, callback=self.parse_target, errback=self.on_target_error,
-                                   dont_filter=True, meta=meta)]
-        final = canonicalize(response.url) or response.url
-        if response.status >= 300:
-            self.crawler.stats.inc_value(f"backlinks/targets/http_{response.status}")
-        return [TargetItem(url=url, checked_at=_now(), status=response.status, final_url=final,
-                           lease=response.meta.get(LEASE))]
-
-    def on_target_error(self, failure):
-        request = failure.request
-        if failure.check(IgnoreRequest):
-            text = str(failure.value).lower()
-            error = ("robots_disallowed" if "robots" in text
-                     else "too_many_redirects" if "redirect" in text else "ignored")
-        else:
-            error = next((name for cls, name in _ERRORS if failure.check(cls)), "error")
-        self.crawler.stats.inc_value(f"backlinks/targets/{error}")
-        self.logger.info("Target check failed (%s) for %s", error, request.meta["target_check"])
-        return [TargetItem(url=request.meta["target_check"], checked_at=_now(), error=error,
-                           final_url=canonicalize(request.url) or request.url,
-                           lease=request.meta.get(LEASE))]
+        return requests
 
     def on_error(self, failure):
         """Log and count a failed request; a failed download is still a `pages` entry."""
@@ -402,23 +309,8 @@ class BacklinksSpider(FrontierSpiderMixin, scrapy.Spider):
             if request.meta.get(LEASE) is not None:  # nothing to store: the request is done
                 self.crawler.signals.send_catch_log(our_signals.leases_done, leases=[request.meta[LEASE]])
             return
-        error = next((name for cls, name in _ERRORS if failure.check(cls)), "error")
+        error = failure_reason(failure)
         self.crawler.stats.inc_value(f"backlinks/pages/{error}")
         self.logger.warning("Fetch failed (%s) for %s: %s", error, request.url, failure.value)
-        yield PageItem(url=canonicalize(request.url) or request.url, status=0, fetched_at=_now(), error=error,
-                       lease=request.meta.get(LEASE))
-
-
-def _unusable(response) -> str:
-    """Why a 2xx response yields no links ("" if it is usable HTML)."""
-    if not isinstance(response, TextResponse):
-        return "not_html"
-    if b"\x00" in response.body[:_SNIFF]:  # a binary file served as text
-        return "binary"
-    if not isinstance(response, HtmlResponse):
-        return "not_html"
-    return ""
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+        yield PageItem(url=canonicalize(request.url) or request.url, status=0, fetched_at=now(), error=error,
+                       targets=self.targets, lease=request.meta.get(LEASE))

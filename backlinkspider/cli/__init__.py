@@ -1,0 +1,64 @@
+"""The ``backlinks`` console script.
+
+Crawls themselves run with Scrapy's own ``scrapy crawl backlinks``; this script
+holds what is not a crawl: ``backlinks demo`` serves the demo web on loopback
+and crawls it, so a new user sees the whole path from pages to MongoDB to
+report with one command and nothing else installed; ``backlinks check-targets``
+finds broken backlinks; ``report``, ``export``, ``disavow`` and ``rank`` read
+the store (through ``backlinkspider.store``, the Python API); ``backlinks status``
+and ``backlinks reset`` look after a distributed crawl's Redis frontier.
+
+Each command is a class of its own (``cli/base.py`` says how); this module
+only puts them together and turns the failures users can cause into one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from backlinkspider.cli.base import Command
+from backlinkspider.cli.cluster import Reset, Status
+from backlinkspider.cli.crawling import CheckTargets, Demo
+from backlinkspider.cli.ranking import Rank
+from backlinkspider.cli.reports import Disavow, Export, Report
+
+#: In the order ``backlinks --help`` lists them.
+COMMANDS: tuple[type[Command], ...] = (Demo, CheckTargets, Report, Export, Disavow, Rank, Status, Reset)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The whole command line: one subparser per command, its options its own."""
+    top = argparse.ArgumentParser(
+        prog="backlinks",
+        description="backlinkspider: your own backlink index. Crawl with "
+        "`scrapy crawl backlinks -a seeds=URL[,URL…] -a targets=DOMAIN[,DOMAIN…]`.",
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+    for cls in COMMANDS:
+        command = cls()
+        p = sub.add_parser(command.name, parents=command.parents(), help=command.help,
+                           description=command.description)
+        command.add_options(p)
+        p.set_defaults(command_object=command, command_parser=p)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    command: Command = args.command_object
+    command.check(args.command_parser, args)
+    from pymongo.errors import PyMongoError
+
+    try:
+        return command.run(args)
+    except PyMongoError as exc:  # unreachable server, bad credentials: say so, no traceback
+        print(f"backlinks {args.command}: MongoDB: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `backlinks export … | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 1
+    except OSError as exc:  # -o into a missing directory, an unreadable --domains file
+        print(f"backlinks {args.command}: {exc}", file=sys.stderr)
+        return 1

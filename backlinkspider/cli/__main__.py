@@ -1,0 +1,7 @@
+"""``python -m backlinkspider.cli``: the ``backlinks`` console script."""
+
+import sys
+
+from backlinkspider.cli import main
+
+sys.exit(main())

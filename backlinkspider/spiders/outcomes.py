@@ -1,0 +1,52 @@
+"""How a fetch ended, in the words ``pages.error``, the stats and the logs use.
+
+A download that failed has a reason (``timeout``, ``dns``, …); a 2xx response
+can still be unusable (``not_html``, ``binary``). Both the crawl and the
+target checks name them the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
+from scrapy.http import HtmlResponse, TextResponse
+
+# Download failures worth a name of their own, most specific first.
+_ERRORS = (
+    (DownloadTimeoutError, "timeout"),
+    (DownloadCancelledError, "too_large"),  # DOWNLOAD_MAXSIZE exceeded
+    (CannotResolveHostError, "dns"),
+    (DownloadConnectionRefusedError, "connection_refused"),
+    (ResponseDataLossError, "data_loss"),
+    (DownloadFailedError, "download_failed"),
+)
+_SNIFF = 1024  # bytes looked at to tell a binary body from text
+
+
+def failure_reason(failure) -> str:
+    """The name of a download failure (a Twisted ``Failure``); ``error`` when it has none."""
+    return next((name for cls, name in _ERRORS if failure.check(cls)), "error")
+
+
+def unusable(response) -> str:
+    """Why a 2xx response yields no links ("" if it is usable HTML)."""
+    if not isinstance(response, TextResponse):
+        return "not_html"
+    if b"\x00" in response.body[:_SNIFF]:  # a binary file served as text
+        return "binary"
+    if not isinstance(response, HtmlResponse):
+        return "not_html"
+    return ""
+
+
+def now() -> datetime:
+    """When a page was fetched or a target checked: UTC."""
+    return datetime.now(timezone.utc)

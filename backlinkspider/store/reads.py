@@ -1,0 +1,238 @@
+"""The store's answers: each function runs pipelines of ``queries`` on a database.
+
+This is the Python API that ``backlinks report``, ``export``, ``disavow``,
+``check-targets`` and the crawl's own report call; each takes a pymongo
+``Database`` (``store.open_database(settings)``, or any client's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta, timezone
+from itertools import islice
+
+from pymongo.database import Database
+
+from backlinkspider.store.queries import (authority_pipeline, backlinks_pipeline, changes_pipeline,
+                                          daily_changes_pipeline, distinct_pipeline,
+                                          first_and_lost_pipeline, link_graph_pipeline,
+                                          profile_pipeline, referring_domain_dates_pipeline,
+                                          referring_domains_pipeline, top_target_domains_pipeline)
+from backlinkspider.store.schema import BACKLINKS, DOMAINS, EVENT_TYPES, EVENTS, KINDS, LINK_TYPES, PAGES
+
+
+def _distinct(db: Database, field: str, targets) -> list[str]:
+    """The distinct values of ``field`` over the backlinks (into ``targets``, if given), sorted."""
+    rows = db[BACKLINKS].aggregate(distinct_pipeline(field, targets), allowDiskUse=True)
+    return sorted(row["_id"] for row in rows)
+
+
+def referring_pages(db: Database, targets=()) -> list[str]:
+    """Every referring page in the store (of backlinks into ``targets``, if given).
+
+    Lost backlinks' pages too: a recrawl must see a link come back.
+    """
+    return _distinct(db, "source_url", targets)
+
+
+def target_urls(db: Database, targets=()) -> list[str]:
+    """The distinct target URLs of the stored backlinks (into ``targets``, if given)."""
+    return _distinct(db, "target_url", targets)
+
+
+def top_target_domains(db: Database, since: datetime, top: int = 10) -> list[tuple[str, int]]:
+    """The external domains most linked to by backlinks seen since ``since``."""
+    rows = db[BACKLINKS].aggregate(top_target_domains_pipeline(since, top))
+    return [(row["_id"], row["n"]) for row in rows]
+
+
+def backlinks_count(db: Database) -> int:
+    """Backlinks in the store, from the collection's metadata (no scan)."""
+    return db[BACKLINKS].estimated_document_count()
+
+
+def has_authority(db: Database) -> bool:
+    """Whether ``backlinks rank`` has rated any domain yet."""
+    return db[DOMAINS].find_one({}, {"_id": 1}) is not None
+
+
+def crawl_summary(db: Database, since: datetime) -> dict[str, int]:
+    """What a crawl that started at ``since`` did, as the store tells it.
+
+    ``pages`` fetched and ``failed`` (stored with an error: no links taken);
+    backlinks ``seen``, ``new`` and ``lost`` since then.
+    """
+    after = {"$gte": since}
+    return {
+        "pages": db[PAGES].count_documents({"fetched_at": after}),
+        "failed": db[PAGES].count_documents({"fetched_at": after, "error": {"$ne": ""}}),
+        "seen": db[BACKLINKS].count_documents({"last_seen": after}),
+        "new": db[BACKLINKS].count_documents({"first_seen": after}),
+        "lost": db[BACKLINKS].count_documents({"lost_at": after}),
+    }
+
+
+def stored_backlinks(db: Database, sources: Iterable[str], fields: Iterable[str]) -> dict[str, dict]:
+    """Source URL -> (target URL, anchor) -> ``fields`` of each stored backlink of ``sources``.
+
+    What a batch of visits is compared with (``pipelines/changes.py``): one
+    round trip for the whole batch, not one per 101 documents (the default first batch).
+    """
+    found: dict[str, dict] = {}
+    cursor = db[BACKLINKS].find({"source_url": {"$in": sorted(sources)}}, dict.fromkeys(fields, 1),
+                                batch_size=20_000)
+    for doc in cursor:
+        found.setdefault(doc["source_url"], {})[(doc["target_url"], doc["anchor"])] = doc
+    return found
+
+
+def profile(db: Database, domain: str, top: int = 10, now: datetime | None = None) -> dict:
+    """The backlink profile of ``domain``: what ``backlinks report --json`` prints."""
+    now = now or datetime.now(timezone.utc)
+    facets = next(db[BACKLINKS].aggregate(profile_pipeline(domain, top), allowDiskUse=True))
+    totals = (facets["totals"] or [{}])[0]
+    types, kinds, broken = dict.fromkeys(LINK_TYPES, 0), dict.fromkeys(KINDS, 0), 0
+    for row in facets["split"]:
+        for t in row["_id"].get("link_types") or ():
+            if t in types:
+                types[t] += row["backlinks"]
+        if row["_id"].get("kind") in kinds:
+            kinds[row["_id"]["kind"]] += row["backlinks"]
+        broken += row["backlinks"] if row["_id"].get("broken") is True else 0
+    ranked = next(db[DOMAINS].aggregate(authority_pipeline(domain)), {})
+
+    def live_lost(total: str, live: str) -> dict:
+        t, n = totals.get(total, 0), totals.get(live, 0)
+        return {"total": t, "live": n, "lost": t - n}
+
+    # Changes come from ``events`` when the domain has any (monitoring records
+    # them); a store written before that knows only first_seen and lost_at.
+    changes = {t: {d: 0 for d in ("last_7_days", "last_30_days")} for t in EVENT_TYPES}
+    if db[EVENTS].find_one({"target_domain": domain}, {"_id": 1}) is not None:
+        source = EVENTS
+        for row in db[EVENTS].aggregate(changes_pipeline(domain, now)):
+            changes[row["_id"]] = {d: row[d] for d in ("last_7_days", "last_30_days")}
+    else:
+        source = BACKLINKS
+        dates = next(db[BACKLINKS].aggregate(first_and_lost_pipeline(domain, now)), {})
+        for kind in ("new", "lost"):
+            changes[kind] = {f"last_{d}_days": dates.get(f"{kind}_{d}", 0) for d in (7, 30)}
+    return {
+        "domain": domain,
+        "generated_at": now,
+        "authority": ranked.get("authority"),
+        "backlinks": live_lost("backlinks", "live_backlinks"),
+        "referring_domains": live_lost("referring_domains", "live_referring_domains"),
+        "referring_pages": live_lost("referring_pages", "live_referring_pages"),
+        "link_types": types,
+        "kinds": kinds,
+        "top_referring_domains": [{"authority": None, **row} for row in facets["top_referring_domains"]],
+        "top_anchors": facets["top_anchors"],
+        "top_target_pages": [{"target_status": None, **row} for row in facets["top_target_pages"]],
+        "new_and_lost": {
+            "source": source,
+            **{period: {t: changes[t][period] for t in EVENT_TYPES}
+               for period in ("last_7_days", "last_30_days")},
+        },
+        "broken": {
+            "backlinks": broken,
+            "target_pages": [{**row, "target_status": row.get("target_status"),
+                              "target_error": row.get("target_error") or ""}
+                             for row in facets["broken_targets"]],
+        },
+    }
+
+
+
+def history(db: Database, domain: str, today: date | None = None) -> dict[str, list[dict]]:
+    """Daily series of ``domain``: live referring domains at the end of each day, and events.
+
+    A referring domain counts from its first backlink's ``first_seen`` until it
+    has no live backlink left (the latest ``lost_at``).
+    """
+    delta: dict[date, int] = {}
+    for row in db[BACKLINKS].aggregate(referring_domain_dates_pipeline(domain), allowDiskUse=True):
+        first = row["first_seen"].date()
+        delta[first] = delta.get(first, 0) + 1
+        if row["live"] == 0 and row.get("lost_at"):
+            lost = row["lost_at"].date()
+            delta[lost] = delta.get(lost, 0) - 1
+    referring = []
+    if delta:
+        day, last, count = min(delta), max(max(delta), today or datetime.now(timezone.utc).date()), 0
+        while day <= last:
+            count += delta.get(day, 0)
+            referring.append({"day": day, "referring_domains": count})
+            day += timedelta(days=1)
+    days: dict[date, dict] = {}
+    for row in db[EVENTS].aggregate(daily_changes_pipeline(domain)):
+        day = row["_id"]["day"].date()
+        days.setdefault(day, {"day": day, **{t: 0 for t in EVENT_TYPES}})[row["_id"]["type"]] = row["n"]
+    return {"referring_domains": referring, "events": [days[d] for d in sorted(days)]}
+
+
+
+# --- One row per backlink (``backlinks export``) -------------------------------------
+
+EXPORT_COLUMNS = ("referring_page", "referring_domain", "domain_authority", "target_url", "anchor",
+                  "link_type", "kind", "first_seen", "last_seen", "lost_at", "lost_reason",
+                  "target_status")
+
+
+
+
+def backlink_rows(db: Database, domain: str, live: bool | None = None,
+                  link_types: Iterable[str] = (), batch: int = 1000) -> Iterator[dict]:
+    """``EXPORT_COLUMNS`` of each backlink into ``domain``, most recently seen first.
+
+    Streams, with authorities looked up ``batch`` rows at a time.
+    """
+    cursor = db[BACKLINKS].aggregate(backlinks_pipeline(domain, live, link_types),
+                                     allowDiskUse=True, batchSize=batch)
+    known: dict[str, float | None] = {}
+    while chunk := list(islice(cursor, batch)):
+        yield from _rows(db, chunk, known)
+
+
+def _rows(db: Database, docs: list[dict], known: dict) -> Iterator[dict]:
+    missing = {d["source_domain"] for d in docs} - known.keys()
+    if missing:
+        known.update(authority(db, missing))
+    for d in docs:
+        yield {
+            "referring_page": d["source_url"],
+            "referring_domain": d["source_domain"],
+            "domain_authority": known.get(d["source_domain"]),
+            "target_url": d["target_url"],
+            "anchor": d.get("anchor", ""),
+            "link_type": " ".join(d.get("link_types") or ()),
+            "kind": d.get("kind", ""),
+            "first_seen": d.get("first_seen"),
+            "last_seen": d.get("last_seen"),
+            "lost_at": d.get("lost_at"),
+            "lost_reason": d.get("lost_reason") or "",
+            "target_status": d.get("target_status"),
+        }
+
+
+def authority(db: Database, domains: Iterable[str]) -> dict[str, float | None]:
+    """``authority`` of each of ``domains`` (None where ``backlinks rank`` has not rated it)."""
+    names = sorted(set(domains))
+    found = {d["domain"]: d.get("authority")
+             for d in db[DOMAINS].find({"domain": {"$in": names}}, {"_id": 0, "domain": 1, "authority": 1})}
+    return {name: found.get(name) for name in names}
+
+
+
+def referring_domain_authority(db: Database, domain: str) -> list[dict]:
+    """``domain``, ``authority`` (None if unrated), ``backlinks``, ``live`` per referring domain."""
+    return [{"authority": None, **row}
+            for row in db[BACKLINKS].aggregate(referring_domains_pipeline(domain), allowDiskUse=True)]
+
+
+
+def link_graph(db: Database) -> Iterator[tuple[str, str]]:
+    """(referring domain, target domain) once for each referring page of each edge."""
+    for row in db[BACKLINKS].aggregate(link_graph_pipeline(), allowDiskUse=True, batchSize=10000):
+        yield row["_id"]["s"], row["_id"]["t"]
+
