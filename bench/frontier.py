@@ -160,7 +160,7 @@ def main() -> None:
 
     from backlinkspider.embedded import EmbeddedMongo
     from backlinkspider.frontier.queue import clear
-    from tests.redis_server import RedisServer
+    from tests.support.redis_server import RedisServer
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-frontier-"))
     mongo = EmbeddedMongo(tmp / "mongo")

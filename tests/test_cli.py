@@ -2,19 +2,14 @@
 
 import json
 import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pymongo
 import pytest
 
 from backlinkspider import embedded
+from tests.support.cli import BACKLINKS
 
-# The console script pip installed beside this interpreter (PATH may not have it yet).
-_SCRIPT = Path(sys.executable).with_name("backlinks")
-BACKLINKS = str(_SCRIPT) if _SCRIPT.exists() else shutil.which("backlinks") or "backlinks"
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backlinkspider.store import BACKLINKS, PAGES
-from tests.conftest import run_crawl
+from tests.support.crawls import run_crawl
 from tests.web import sites
 
 SEEDS = ",".join(sites.SEEDS)

@@ -11,7 +11,6 @@ from scrapy.utils.test import get_crawler
 
 from backlinkspider.frontier import serializer
 from backlinkspider.frontier.dupefilter import BloomDupeFilter, false_positive_rate, geometry
-from tests.redis_server import RedisServer
 
 
 class _Spider(Spider):
@@ -22,13 +21,6 @@ class _Spider(Spider):
 
     def on_error(self, failure):
         pass
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
 
 
 def test_requests_round_trip_as_compact_json():

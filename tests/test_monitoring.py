@@ -17,9 +17,9 @@ import pytest
 
 from backlinkspider.demo.proxy import WebProxy
 from backlinkspider.store import BACKLINKS, EVENTS, PAGES
-from tests.conftest import ROOT, run_crawl
-from tests.test_cli import BACKLINKS as BACKLINKS_SCRIPT
-from tests.test_distributed import Worker, redis_server, wait_for  # noqa: F401 (a fixture)
+from tests.support.cli import BACKLINKS as BACKLINKS_SCRIPT
+from tests.support.crawls import run_crawl
+from tests.support.distributed import Worker, wait_for
 from tests.web import monitoring as web_
 from tests.web.monitoring import A, N
 

@@ -19,9 +19,9 @@ import pytest
 
 from backlinkspider.demo.proxy import WebProxy
 from backlinkspider.embedded import _find_executable
-from tests.conftest import ROOT, Crawl, checked, crawl_command
-from tests.redis_server import RedisServer
-from tests.test_distributed import DISTRIBUTED, SEEDS, TARGETS, stored, wait_for
+from tests.support.crawls import ROOT, Crawl, checked, crawl_command
+from tests.support.distributed import DISTRIBUTED, SEEDS, TARGETS, stored, wait_for
+from tests.support.redis_server import RedisServer
 from tests.web import sites
 
 SUBNET = "10.77.{}"

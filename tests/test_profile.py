@@ -1,4 +1,4 @@
-"""The backlink profile, export and disavow file of a known store (tests/known_store.py).
+"""The backlink profile, export and disavow file of a known store (tests/support/known_store.py).
 
 The commands run as users run them (the ``backlinks`` console script against
 SecantusDB); the Python API is checked on the same store, and every pipeline's
@@ -16,9 +16,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from backlinkspider import store
-from tests import known_store
-from tests.known_store import ACME, DAY
-from tests.test_cli import BACKLINKS
+from tests.support import known_store
+from tests.support.cli import BACKLINKS, cli
+from tests.support.known_store import ACME, DAY
 
 
 @pytest.fixture
@@ -26,15 +26,6 @@ def known(db):
     now = datetime.now(timezone.utc).replace(microsecond=0)
     known_store.fill(db, now)
     return db, now
-
-
-def cli(db, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    uri = f"mongodb://{db.client.address[0]}:{db.client.address[1]}/?directConnection=true"
-    done = subprocess.run([BACKLINKS, *args, "--mongo-uri", uri, "--database", db.name],
-                          capture_output=True, text=True, timeout=120)
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
 
 
 def iso(days_ago: float, now: datetime) -> str:

@@ -13,9 +13,9 @@ import pytest
 
 from backlinkspider import store
 from backlinkspider.rank import pagerank
-from tests import known_store
-from tests.known_store import ACME
-from tests.test_profile import cli
+from tests.support import known_store
+from tests.support.cli import cli
+from tests.support.known_store import ACME
 
 
 def test_pagerank_of_a_graph_computed_by_hand():
@@ -59,7 +59,7 @@ def test_pagerank_of_nothing_and_of_a_graph_without_weight():
     assert list(flat.authority()) == [0.0, 0.0] and flat.pagerank == pytest.approx([0.5, 0.5])
 
 
-# The live, followed, external links of tests/known_store.py, domain to domain, weighted by
+# The live, followed, external links of tests/support/known_store.py, domain to domain, weighted by
 # distinct linking pages: 3 (nofollow), 4 (ugc), 6 (sponsored) pass nothing, 8 and 9 are lost,
 # 10 is internal.
 KNOWN_GRAPH = {("example.org", ACME): 1, ("example.org", "other.com"): 1,
