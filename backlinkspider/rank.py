@@ -70,7 +70,7 @@ def pagerank(nodes: list[str], src: np.ndarray, dst: np.ndarray, weight: np.ndar
     transition_t = transition.T.tocsr()  # x @ P as a CSR mat-vec
     x = np.full(n, 1.0 / n)
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
         previous = x
         x = damping * (transition_t @ previous + previous[dangling].sum() / n) + (1 - damping) / n
         if np.abs(x - previous).sum() < tol:

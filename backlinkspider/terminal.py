@@ -7,7 +7,7 @@ in ``--json``.
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -42,7 +42,7 @@ def render(profile: dict) -> Group:
     title = Text.assemble(("Backlink profile of ", "bold"), (profile["domain"], "bold cyan"),
                           f"   authority {_num(authority) if authority is not None else 'not ranked'}"
                           f"   {iso(profile['generated_at'])}")
-    parts = [title]
+    parts: list[RenderableType] = [title]
 
     overview = _table("Overview", "", "total", "live", "lost")
     for key in ("backlinks", "referring_domains", "referring_pages"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import tldextract
@@ -134,7 +135,7 @@ def _path_end(url: str) -> int:
 
 RESOLVE_CACHE_SIZE = 1 << 17
 _BASE_DEPENDENT = frozenset("? \t\n\r\f")
-_MISSING = object()
+_MISSING: Any = object()
 _dir_caches: dict[str, dict[str, tuple[str, str] | None]] = {}
 _cached = 0
 

@@ -185,7 +185,8 @@ def main() -> None:
                                      capture_output=True, text=True, check=True, cwd=ROOT)
                 res = json.loads(out.stdout.strip().splitlines()[-1])
                 results.append(res)
-                line = f"round {r + 1} {kind:<5} {res['pages']:>6} pages {res['elapsed']:7.1f} s {res['pages_per_s']:7.1f} pages/s"
+                line = (f"round {r + 1} {kind:<5} {res['pages']:>6} pages {res['elapsed']:7.1f} s "
+                        f"{res['pages_per_s']:7.1f} pages/s")
                 if kind == "ours":
                     total = sum(res["commands"].values())
                     line += (f"   MongoDB round trips {total} ({total / res['pages'] * 50:.2f} per 50 pages:"

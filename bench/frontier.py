@@ -154,9 +154,10 @@ def main() -> None:
     if args.stock:
         return stock_child(args.stock, seeds)
 
+    import urllib.request
+
     import pymongo
     import redis
-    import urllib.request
 
     from backlinkspider.embedded import EmbeddedMongo
     from backlinkspider.frontier.queue import clear

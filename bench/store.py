@@ -138,7 +138,7 @@ def plan_of(db, collection: str, pipeline: list) -> str:
 
 def report(db, name: str, target: str, backlinks: int) -> bool:
     """Time ``store.profile`` of ``target``; print each pipeline's plan; True if all used an index."""
-    for attempt in range(2):  # the second run is the figure: the first warms the server's cache
+    for _attempt in range(2):  # the second run is the figure: the first warms the server's cache
         started = time.perf_counter()
         profile = store.profile(db, target, now=NOW)
         took = time.perf_counter() - started

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from typing import Any
 
 from pymongo import UpdateMany, UpdateOne
 from pymongo.errors import BulkWriteError, PyMongoError
@@ -55,7 +56,7 @@ class MongoPipeline:
         self.max_pending = settings.getint("MONGO_MAX_PENDING_BATCHES")
         self.retries = settings.getint("MONGO_WRITE_RETRIES")
         self.lost_after = max(1, settings.getint("LOST_AFTER_FAILED_VISITS"))
-        self.db = None
+        self.db: Any = None  # a pymongo Database once the spider is open
         self._pages: list[tuple[PageItem, frozenset]] = []
         self._targets: list[TargetItem] = []
         self._size = 0  # buffered writes, about
@@ -121,7 +122,7 @@ class MongoPipeline:
         self._pending.remove(d)
         if isinstance(result, Failure):  # not a database error: a bug or a bad document
             logger.error("Writing a batch of %d documents failed", size,
-                         exc_info=(result.type, result.value, result.getTracebackObject()))
+                         exc_info=(result.type, result.value, result.getTracebackObject()))  # type: ignore[arg-type]
             self.stats.inc_value("backlinks/mongo/batches_lost")
         if leases:
             signal = our_signals.leases_done if result is True else our_signals.leases_failed

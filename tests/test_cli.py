@@ -11,7 +11,6 @@ from backlinkspider import embedded
 from tests.support.cli import BACKLINKS
 
 
-
 @pytest.fixture
 def demo_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "http_proxy", "https_proxy")}

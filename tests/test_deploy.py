@@ -51,7 +51,7 @@ def test_compose_scales_workers_on_redis_with_aof_and_mongodb_8():
 def test_kubernetes_manifests_match_the_schemas():
     kubernetes_validate = pytest.importorskip("kubernetes_validate")
     kinds = set()
-    for name, doc in _manifests():
+    for _name, doc in _manifests():
         kubernetes_validate.validate(doc, "1.30.0", strict=True)
         kinds.add(doc["kind"])
     assert {"Deployment", "StatefulSet", "Service", "ConfigMap", "CronJob"} <= kinds

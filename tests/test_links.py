@@ -26,7 +26,8 @@ def test_relative_base_href_resolves_against_the_page():
 
 
 def test_comments_and_script_text_are_not_links():
-    html = '<!-- <a href="/c">c</a> --><script>x = "<a href=/s>s</a>"</script><noscript></noscript><a href="/real">r</a>'
+    html = ('<!-- <a href="/c">c</a> --><script>x = "<a href=/s>s</a>"</script><noscript></noscript>'
+            '<a href="/real">r</a>')
     assert [u for u, *_ in links(html)] == ["http://site.com/real"]
 
 

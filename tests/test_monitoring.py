@@ -262,8 +262,8 @@ def test_distributed_workers_monitor_exactly_as_one_machine(history, mongo_uri, 
     finally:
         proxy.stop()
         redis.close()
-    for n, (single, distributed) in enumerate(zip(history, steps), 1):
-        for part, (want, got) in enumerate(zip(_summary(single), _summary(distributed))):
+    for n, (single, distributed) in enumerate(zip(history, steps, strict=True), 1):
+        for part, (want, got) in enumerate(zip(_summary(single), _summary(distributed), strict=True)):
             if got != want:
                 diff = {k: (want.get(k), got.get(k)) for k in set(want) | set(got) if want.get(k) != got.get(k)}
                 raise AssertionError(f"crawl {n}, part {part}: (single, distributed) differ: {diff}")

@@ -41,7 +41,7 @@ class Network:
         self.namespaces: list[str] = []
         self.gateway = f"{SUBNET.format(self.octet)}.1"
 
-    def up(self) -> "Network":
+    def up(self) -> Network:
         for args in (("link", "add", self.bridge, "type", "bridge"),
                      ("addr", "add", f"{self.gateway}/24", "dev", self.bridge),
                      ("link", "set", self.bridge, "up")):

@@ -118,8 +118,8 @@ def test_the_urls_that_redirected_here_are_carried_canonical():
 
 
 def test_a_failed_download_is_a_page_too():
-    from twisted.python.failure import Failure
     from scrapy.exceptions import DownloadTimeoutError
+    from twisted.python.failure import Failure
 
     s = spider(targets="acme-tools.com")
     failure = Failure(DownloadTimeoutError("took too long"))

@@ -12,7 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import IO, ClassVar
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, ClassVar, TextIO
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
+    from scrapy.settings import Settings
 
 
 class Command:
@@ -97,7 +102,7 @@ def non_negative(text: str) -> int:
 
 # --- Helpers -------------------------------------------------------------------------
 
-def settings(args: argparse.Namespace):
+def settings(args: argparse.Namespace) -> Settings:
     """The project's settings, with what the command line says about Redis and MongoDB."""
     from scrapy.utils.project import get_project_settings
 
@@ -109,7 +114,7 @@ def settings(args: argparse.Namespace):
     return found
 
 
-def open_store(args: argparse.Namespace):
+def open_store(args: argparse.Namespace) -> AbstractContextManager[Database]:
     """The database of MONGO_URI/MONGO_DATABASE (or --mongo-uri/--database), as a ``with`` block."""
     from backlinkspider import store
 
@@ -126,7 +131,7 @@ def domain(raw: str) -> str:
     return found
 
 
-def output(path: str | None) -> IO[str]:
+def output(path: str | None) -> TextIO:
     """A text stream for ``-o PATH`` (UTF-8, no newline translation), or standard output."""
     if not path or path == "-":
         return open(sys.stdout.fileno(), "w", encoding="utf-8", newline="", closefd=False)

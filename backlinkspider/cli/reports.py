@@ -7,8 +7,16 @@ import argparse
 import json
 import sys
 
-from backlinkspider.cli.base import (Command, domain, domain_argument, open_store, output, output_option,
-                                     positive, store_options)
+from backlinkspider.cli.base import (
+    Command,
+    domain,
+    domain_argument,
+    open_store,
+    output,
+    output_option,
+    positive,
+    store_options,
+)
 
 
 class Report(Command):
@@ -166,8 +174,7 @@ class Disavow(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from backlinkspider import store
-        from backlinkspider.export import (DISAVOW_MAX_BYTES, DISAVOW_MAX_LINES, disavow_file,
-                                           read_disavow_list)
+        from backlinkspider.export import DISAVOW_MAX_BYTES, DISAVOW_MAX_LINES, disavow_file, read_disavow_list
 
         name = domain(args.domain)
         listed_domains: set[str] = set()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,9 +42,9 @@ def redirect(location: str, status: int = 301) -> Response:
     return Response(status, b"", [("Location", location)])
 
 
-def static_files(root: str | Path) -> Resolver:
+def static_files(root: str | Path | Traversable) -> Resolver:
     """Serve ``root/<host>/<path>`` files; ``/`` and directories serve ``index.html``."""
-    root = Path(root).resolve()
+    root = Path(str(root)).resolve()
 
     def resolve(host: str, path: str) -> Response | None:
         rel = urlsplit(path).path.lstrip("/")
@@ -80,9 +81,10 @@ class WebProxy(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        return f"http://{self.server_address[0]}:{self.server_address[1]}"
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
 
-    def start(self) -> "WebProxy":
+    def start(self) -> WebProxy:
         self._thread = threading.Thread(target=self.serve_forever, name="web-proxy", daemon=True)
         self._thread.start()
         return self

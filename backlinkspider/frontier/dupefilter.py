@@ -24,7 +24,6 @@ import math
 
 from scrapy.utils.request import RequestFingerprinter
 
-
 logger = logging.getLogger(__name__)
 
 MAX_BITS = 2**32  # a Redis string holds at most 512 MB

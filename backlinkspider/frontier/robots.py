@@ -49,6 +49,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     @property
     def _keys(self) -> RedisKeys:
         if self.keys is None:  # the spider's name is known once the crawl runs
+            assert self.crawler.spider is not None
             self.keys = RedisKeys(self.crawler.spider.name)
         return self.keys
 

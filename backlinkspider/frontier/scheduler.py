@@ -29,6 +29,7 @@ import socket
 import time
 import uuid
 from collections import deque
+from typing import Any
 
 from redis.exceptions import RedisError
 from scrapy import signals
@@ -50,6 +51,11 @@ _MAX_PUSHES = 2000  # requests per flush script, so no script holds Redis for lo
 
 class FrontierScheduler(Scheduler):
     """The scheduler of distributed mode (set by ``backlinkspider.frontier.FrontierAddon``)."""
+
+    # scrapy-redis's Scheduler sets these in its (untyped) __init__.
+    flush_on_start: bool
+    persist: bool
+    df: Any
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -243,7 +249,7 @@ class FrontierScheduler(Scheduler):
                 self._pushes[:0] = pushes
                 self._releases[:0], self._acks[:0], self._requeues[:0] = releases, acks, requeues
                 self._redis_error("flush", exc)
-                if self._closing and time.monotonic() - self._redis_down_since > self.lease_timeout:
+                if self._closing and time.monotonic() - (self._redis_down_since or 0.0) > self.lease_timeout:
                     logger.error("Redis unreachable while closing; %d requests not sent", len(self._pushes))
                     return
                 await asyncio.sleep(1.0)

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 ALLOWED_CLASSES = frozenset({"scrapy.http.request.Request", "scrapy.http.request.form.FormRequest",
                              "scrapy.http.request.json_request.JsonRequest"})
 # Request.to_dict() keys and the value each has by default.
-_DEFAULTS = {
+_DEFAULTS: dict[str, object] = {
     "callback": None, "errback": None, "headers": {}, "method": "GET", "body": b"",
     "cookies": {}, "meta": {}, "encoding": "utf-8", "priority": 0, "dont_filter": False,
     "flags": [], "cb_kwargs": {},

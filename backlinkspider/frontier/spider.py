@@ -27,6 +27,7 @@ from backlinkspider.keys import RedisKeys
 class FrontierSpiderMixin(RedisMixin):
     """Mix into a spider that has ``seed_request(url)``, ``seed_urls`` and ``targets``."""
 
+    targets: frozenset[str]  # the spider's
     distributed = False
 
     def setup_frontier(self, crawler):

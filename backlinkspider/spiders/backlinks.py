@@ -39,8 +39,7 @@ from backlinkspider.scope import in_site, stores
 from backlinkspider.spiders.outcomes import failure_reason, now, unusable
 from backlinkspider.spiders.redirect_links import RedirectLinksMixin
 from backlinkspider.spiders.target_checks import TargetChecksMixin, stop_after_headers
-from backlinkspider.urls import (canonicalize, canonicalize_with_host, domain_of, host_of,
-                                 registered_domain, user_url)
+from backlinkspider.urls import canonicalize, canonicalize_with_host, domain_of, host_of, registered_domain, user_url
 
 _RECENT_URLS = 200_000  # distributed mode: URLs a worker remembers asking for (~20 MB)
 

@@ -17,7 +17,8 @@ from scrapy.exceptions import (
     DownloadTimeoutError,
     ResponseDataLossError,
 )
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
+from twisted.python.failure import Failure
 
 # Download failures worth a name of their own, most specific first.
 _ERRORS = (
@@ -31,12 +32,12 @@ _ERRORS = (
 _SNIFF = 1024  # bytes looked at to tell a binary body from text
 
 
-def failure_reason(failure) -> str:
+def failure_reason(failure: Failure) -> str:
     """The name of a download failure (a Twisted ``Failure``); ``error`` when it has none."""
     return next((name for cls, name in _ERRORS if failure.check(cls)), "error")
 
 
-def unusable(response) -> str:
+def unusable(response: Response) -> str:
     """Why a 2xx response yields no links ("" if it is usable HTML)."""
     if not isinstance(response, TextResponse):
         return "not_html"

@@ -13,18 +13,29 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import scrapy
+from scrapy.crawler import Crawler
+from scrapy.utils.log import SpiderLoggerAdapter
 
 from backlinkspider.items import Link, PageItem
+from backlinkspider.keys import REDIRECT_URLS
 from backlinkspider.scope import in_site
 from backlinkspider.spiders.target_checks import CHECK_META, HEAD_REFUSED
-from backlinkspider.keys import REDIRECT_URLS
 from backlinkspider.urls import canonicalize_with_host, registered_domain
 
 
 class RedirectLinksMixin:
     """Mix into the spider: ``follow_redirects`` (bool) turns it on; it needs targets."""
+
+    # Set by the spider this is mixed into:
+    targets: frozenset[str]
+    crawler: Crawler
+
+    if TYPE_CHECKING:  # scrapy.Spider's
+        @property
+        def logger(self) -> SpiderLoggerAdapter: ...
 
     follow_redirects = False
 
@@ -48,7 +59,7 @@ class RedirectLinksMixin:
     async def add_redirect_links(self, page: PageItem, candidates: list[Link]) -> None:
         """Add to ``page`` a ``kind: redirect`` link for each candidate that leads into a target."""
         finals = await asyncio.gather(*(self._final_url(link.url) for link in candidates))
-        for link, final in zip(candidates, finals):
+        for link, final in zip(candidates, finals, strict=True):
             if final is not None and registered_domain(final[1]) in self.targets:
                 page.links.append(Link(url=final[0], anchor=link.anchor, rel=link.rel, kind="redirect",
                                        host=final[1], redirect_url=link.url))

@@ -16,10 +16,14 @@ resolution of ``follow_redirects_to_targets``) share ``CHECK_META``,
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
+from scrapy.utils.log import SpiderLoggerAdapter
 
 from backlinkspider import signals as our_signals
 from backlinkspider import store
@@ -46,6 +50,16 @@ class TargetChecksMixin:
     Callbacks are spider methods, so the distributed frontier's JSON
     serializer accepts the check requests like any other.
     """
+
+    # Set by the spider this is mixed into:
+    targets: frozenset[str]
+    crawler: Crawler
+
+    if TYPE_CHECKING:  # scrapy.Spider's
+        @property
+        def logger(self) -> SpiderLoggerAdapter: ...
+
+        async def from_store(self, query: Callable[..., Any]) -> Any: ...  # BacklinksSpider's
 
     check_targets = False
     _checks: asyncio.Future | None = None

@@ -31,17 +31,48 @@ from __future__ import annotations
 from typing import Any
 
 from backlinkspider.store.connection import connect, database, mongo_uri, open_database
-from backlinkspider.store.queries import (EXTERNAL, LIVE, authority_pipeline, backlinks_pipeline,
-                                          changes_pipeline, daily_changes_pipeline,
-                                          first_and_lost_pipeline, link_graph_pipeline,
-                                          profile_pipeline, profile_sections,
-                                          referring_domain_dates_pipeline, referring_domains_pipeline)
-from backlinkspider.store.reads import (EXPORT_COLUMNS, authority, backlink_rows, backlinks_count,
-                                        crawl_summary, has_authority, history, link_graph, profile,
-                                        referring_domain_authority, referring_pages, stored_backlinks,
-                                        target_urls, top_target_domains)
-from backlinkspider.store.schema import (BACKLINK_KEY, BACKLINKS, DOMAINS, EVENT_TYPES, EVENTS, KINDS,
-                                         LINK_TYPES, LOST_REASONS, PAGES, ensure_indexes)
+from backlinkspider.store.queries import (
+    EXTERNAL,
+    LIVE,
+    authority_pipeline,
+    backlinks_pipeline,
+    changes_pipeline,
+    daily_changes_pipeline,
+    first_and_lost_pipeline,
+    link_graph_pipeline,
+    profile_pipeline,
+    profile_sections,
+    referring_domain_dates_pipeline,
+    referring_domains_pipeline,
+)
+from backlinkspider.store.reads import (
+    EXPORT_COLUMNS,
+    authority,
+    backlink_rows,
+    backlinks_count,
+    crawl_summary,
+    has_authority,
+    history,
+    link_graph,
+    profile,
+    referring_domain_authority,
+    referring_pages,
+    stored_backlinks,
+    target_urls,
+    top_target_domains,
+)
+from backlinkspider.store.schema import (
+    BACKLINK_KEY,
+    BACKLINKS,
+    DOMAINS,
+    EVENT_TYPES,
+    EVENTS,
+    KINDS,
+    LINK_TYPES,
+    LOST_REASONS,
+    PAGES,
+    ensure_indexes,
+)
 
 _RANKING = frozenset({"rank", "save_authority", "RankRun"})
 

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta, timezone
 from backlinkspider.store.schema import DOMAINS
 
 
-def target_match(targets) -> dict:
+def target_match(targets: Iterable[str]) -> dict:
     """Backlinks into any of ``targets``; every backlink when there are none."""
     return {"target_domain": {"$in": sorted(targets)}} if targets else {}
 
 
-def distinct_pipeline(field: str, targets=()) -> list[dict]:
+def distinct_pipeline(field: str, targets: Iterable[str] = ()) -> list[dict]:
     """The distinct values of ``field`` over the backlinks (into ``targets``, if given)."""
     return [{"$match": target_match(targets)}, {"$group": {"_id": f"${field}"}}]
 
@@ -45,7 +45,7 @@ EXTERNAL = {"internal": False}
 _EXTERNAL_EVENTS = {"$match": {"$expr": {"$ne": ["$source_domain", "$target_domain"]}}}
 
 
-def _into(domain: str, **more) -> list[dict]:
+def _into(domain: str, **more: object) -> list[dict]:
     """``$match`` on ``target_domain``, then one on anything else.
 
     Two stages, not one: MongoDB merges adjacent ``$match`` stages and answers
@@ -60,7 +60,7 @@ _ONE_IF_LIVE = {"$cond": [_IS_LIVE, 1, 0]}
 _ONE_IF_POSITIVE = {"$cond": [{"$gt": ["$live", 0]}, 1, 0]}
 
 
-def _has(value, array: str) -> dict:
+def _has(value: str, array: str) -> dict:
     return {"$cond": [{"$in": [value, {"$ifNull": [array, []]}]}, 1, 0]}
 
 

@@ -13,21 +13,29 @@ from itertools import islice
 
 from pymongo.database import Database
 
-from backlinkspider.store.queries import (authority_pipeline, backlinks_pipeline, changes_pipeline,
-                                          daily_changes_pipeline, distinct_pipeline,
-                                          first_and_lost_pipeline, link_graph_pipeline,
-                                          profile_pipeline, referring_domain_dates_pipeline,
-                                          referring_domains_pipeline, top_target_domains_pipeline)
+from backlinkspider.store.queries import (
+    authority_pipeline,
+    backlinks_pipeline,
+    changes_pipeline,
+    daily_changes_pipeline,
+    distinct_pipeline,
+    first_and_lost_pipeline,
+    link_graph_pipeline,
+    profile_pipeline,
+    referring_domain_dates_pipeline,
+    referring_domains_pipeline,
+    top_target_domains_pipeline,
+)
 from backlinkspider.store.schema import BACKLINKS, DOMAINS, EVENT_TYPES, EVENTS, KINDS, LINK_TYPES, PAGES
 
 
-def _distinct(db: Database, field: str, targets) -> list[str]:
+def _distinct(db: Database, field: str, targets: Iterable[str]) -> list[str]:
     """The distinct values of ``field`` over the backlinks (into ``targets``, if given), sorted."""
     rows = db[BACKLINKS].aggregate(distinct_pipeline(field, targets), allowDiskUse=True)
     return sorted(row["_id"] for row in rows)
 
 
-def referring_pages(db: Database, targets=()) -> list[str]:
+def referring_pages(db: Database, targets: Iterable[str] = ()) -> list[str]:
     """Every referring page in the store (of backlinks into ``targets``, if given).
 
     Lost backlinks' pages too: a recrawl must see a link come back.
@@ -35,7 +43,7 @@ def referring_pages(db: Database, targets=()) -> list[str]:
     return _distinct(db, "source_url", targets)
 
 
-def target_urls(db: Database, targets=()) -> list[str]:
+def target_urls(db: Database, targets: Iterable[str] = ()) -> list[str]:
     """The distinct target URLs of the stored backlinks (into ``targets``, if given)."""
     return _distinct(db, "target_url", targets)
 
@@ -99,7 +107,7 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
         if row["_id"].get("kind") in kinds:
             kinds[row["_id"]["kind"]] += row["backlinks"]
         broken += row["backlinks"] if row["_id"].get("broken") is True else 0
-    ranked = next(db[DOMAINS].aggregate(authority_pipeline(domain)), {})
+    ranked: dict = next(db[DOMAINS].aggregate(authority_pipeline(domain)), {})
 
     def live_lost(total: str, live: str) -> dict:
         t, n = totals.get(total, 0), totals.get(live, 0)
@@ -114,7 +122,7 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
             changes[row["_id"]] = {d: row[d] for d in ("last_7_days", "last_30_days")}
     else:
         source = BACKLINKS
-        dates = next(db[BACKLINKS].aggregate(first_and_lost_pipeline(domain, now)), {})
+        dates: dict = next(db[BACKLINKS].aggregate(first_and_lost_pipeline(domain, now)), {})
         for kind in ("new", "lost"):
             changes[kind] = {f"last_{d}_days": dates.get(f"{kind}_{d}", 0) for d in (7, 30)}
     return {

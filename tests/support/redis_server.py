@@ -56,7 +56,7 @@ class RedisServer:
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no",
                 "--logfile", str(self.directory / "server.log")]
 
-    def start(self, prefix: list[str] | None = None) -> "RedisServer":
+    def start(self, prefix: list[str] | None = None) -> RedisServer:
         self.process = subprocess.Popen((prefix or []) + self.command(), stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
