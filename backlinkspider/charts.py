@@ -22,20 +22,21 @@ def draw(profile: dict, history: dict, path: str | Path) -> Path:
     from matplotlib.ticker import MaxNLocator
 
     fig, (ref_ax, change_ax, type_ax) = plt.subplots(
-        3, 1, figsize=(10, 10), gridspec_kw={"height_ratios": [3, 3, 2]}, layout="constrained")
+        3, 1, figsize=(10, 10), gridspec_kw={"height_ratios": [3, 3, 2]}, layout="constrained"
+    )
     change_ax.sharex(ref_ax)
     fig.suptitle(f"Backlink profile of {profile['domain']}")
 
     days = [row["day"] for row in history["referring_domains"]]
-    ref_ax.step(days, [row["referring_domains"] for row in history["referring_domains"]],
-                where="post", color="tab:blue")
+    ref_ax.step(
+        days, [row["referring_domains"] for row in history["referring_domains"]], where="post", color="tab:blue"
+    )
     ref_ax.set_title("Live referring domains", loc="left")
     ref_ax.set_ylim(bottom=0)
 
     events = history["events"]
     when = [row["day"] for row in events]
-    change_ax.bar(when, [row["new"] + row["recovered"] for row in events], color="tab:green",
-                  label="new and recovered")
+    change_ax.bar(when, [row["new"] + row["recovered"] for row in events], color="tab:green", label="new and recovered")
     change_ax.bar(when, [-row["lost"] for row in events], color="tab:red", label="lost")
     change_ax.axhline(0, color="black", linewidth=0.5)
     change_ax.set_title("Backlinks gained and lost a day", loc="left")

@@ -59,10 +59,21 @@ class EmbeddedMongo:
         log_path = self.data_dir / "server.log"
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [exe, "--host", "127.0.0.1", "--port", str(self.port),
-                 "--storage-path", str(self.data_dir / "db"), "--log-level", "WARNING",
-                 "--standalone"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    exe,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--storage-path",
+                    str(self.data_dir / "db"),
+                    "--log-level",
+                    "WARNING",
+                    "--standalone",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C on the crawl must not kill it mid-flush
             )
         deadline = time.monotonic() + self.start_timeout
@@ -72,9 +83,7 @@ class EmbeddedMongo:
                 tail = log_path.read_text(errors="replace")[-2000:]
                 raise EmbeddedMongoError(f"embedded MongoDB did not start; {log_path}:\n{tail}")
             time.sleep(0.1)
-        (self.data_dir / STATE_FILE).write_text(
-            json.dumps({"pid": self.process.pid, "port": self.port})
-        )
+        (self.data_dir / STATE_FILE).write_text(json.dumps({"pid": self.process.pid, "port": self.port}))
         logger.info("Started the embedded MongoDB (SecantusDB) at %s, data in %s", self.uri, self.data_dir)
         return self.uri
 

@@ -55,6 +55,7 @@ HOST = "frontier_host"
 
 # --- Redis keys ----------------------------------------------------------------------
 
+
 class RedisKeys:
     """The Redis keys of one crawl (``prefix``: the spider name)."""
 

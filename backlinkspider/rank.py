@@ -47,8 +47,15 @@ class Ranking:
         return np.round(np.clip(100 * np.log(ratio) / math.log(top / self.floor), 0, 100), 1)
 
 
-def pagerank(nodes: list[str], src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
-             damping: float = DAMPING, tol: float = 1e-12, max_iter: int = 1000) -> Ranking:
+def pagerank(
+    nodes: list[str],
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    damping: float = DAMPING,
+    tol: float = 1e-12,
+    max_iter: int = 1000,
+) -> Ranking:
     """Weighted PageRank of the graph ``src[i] -> dst[i]`` (node indices) with ``weight[i]``.
 
     Parallel edges add up; edges of weight 0 only bring their nodes in. Iterates
@@ -58,9 +65,10 @@ def pagerank(nodes: list[str], src: np.ndarray, dst: np.ndarray, weight: np.ndar
     n = len(nodes)
     if n == 0:
         return Ranking(nodes, np.zeros(0), 0.0, np.zeros(0, dtype=np.int64), 0, 0)
-    w = sparse.csr_matrix((np.asarray(weight, dtype=np.float64),
-                           (np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64))),
-                          shape=(n, n))
+    w = sparse.csr_matrix(
+        (np.asarray(weight, dtype=np.float64), (np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64))),
+        shape=(n, n),
+    )
     w.sum_duplicates()  # parallel edges add up
     w.eliminate_zeros()
     out = np.asarray(w.sum(axis=1)).ravel()

@@ -71,8 +71,10 @@ def _domain_lines(p: dict) -> list[str]:
         f"    live: {types}",
     ]
     if p["top_referring_domains"]:
-        lines.append("    top referring domains: " + ", ".join(
-            f"{r['domain']} ({r['backlinks']})" for r in p["top_referring_domains"]))
+        lines.append(
+            "    top referring domains: "
+            + ", ".join(f"{r['domain']} ({r['backlinks']})" for r in p["top_referring_domains"])
+        )
     if p["top_anchors"]:
         lines.append("    top anchors: " + ", ".join(f"{r['anchor']!r} ({r['backlinks']})" for r in p["top_anchors"]))
     lines.append(f"    the whole profile: backlinks report {p['domain']}")

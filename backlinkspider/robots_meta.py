@@ -16,9 +16,7 @@ META_NAMES = frozenset({"robots", "googlebot"})
 HEADER_AGENTS = frozenset({"googlebot"})
 # Directives that carry a value after a colon; anything else before a colon
 # is a user-agent prefix ("googlebot: nofollow").
-_VALUED = frozenset(
-    {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
-)
+_VALUED = frozenset({"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"})
 _SPLIT = re.compile(r"[\s,]+")
 
 

@@ -32,9 +32,7 @@ NEWSPIDER_MODULE = "backlinkspider.spiders"
 
 # --- Identity: site owners must be able to tell who crawls them and how to reach us.
 BOT_CONTACT_URL = _env("BOT_CONTACT_URL", "https://github.com/backlinkspider/backlinkspider")
-USER_AGENT = _env(
-    "USER_AGENT", f"Mozilla/5.0 (compatible; backlinkspider/{__version__}; +{BOT_CONTACT_URL})"
-)
+USER_AGENT = _env("USER_AGENT", f"Mozilla/5.0 (compatible; backlinkspider/{__version__}; +{BOT_CONTACT_URL})")
 ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", True)  # Scrapy's Protego parser (RFC 9309)
 
 # --- Politeness: a handful of parallel requests per site, adapted to its latency.

@@ -18,8 +18,9 @@ from backlinkspider.store import EVENT_TYPES, KINDS, LINK_TYPES
 def _table(title: str, *columns: str, numeric_from: int = 1) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
     for i, name in enumerate(columns):
-        table.add_column(name, justify="right" if i >= numeric_from else "left",
-                         overflow="fold", no_wrap=i >= numeric_from)
+        table.add_column(
+            name, justify="right" if i >= numeric_from else "left", overflow="fold", no_wrap=i >= numeric_from
+        )
     return table
 
 
@@ -39,9 +40,11 @@ def render(profile: dict) -> Group:
     """The tables of one profile, top to bottom."""
     live = profile["backlinks"]["live"]
     authority = profile["authority"]
-    title = Text.assemble(("Backlink profile of ", "bold"), (profile["domain"], "bold cyan"),
-                          f"   authority {_num(authority) if authority is not None else 'not ranked'}"
-                          f"   {iso(profile['generated_at'])}")
+    title = Text.assemble(
+        ("Backlink profile of ", "bold"),
+        (profile["domain"], "bold cyan"),
+        f"   authority {_num(authority) if authority is not None else 'not ranked'}   {iso(profile['generated_at'])}",
+    )
     parts: list[RenderableType] = [title]
 
     overview = _table("Overview", "", "total", "live", "lost")
@@ -67,25 +70,33 @@ def render(profile: dict) -> Group:
 
     domains = _table("Top referring domains", "domain", "authority", "backlinks", "followed", "first seen")
     for row in profile["top_referring_domains"]:
-        domains.add_row(row["domain"], _num(row["authority"]), _num(row["backlinks"]),
-                        _num(row["follow"]), _day(row["first_seen"]))
+        domains.add_row(
+            row["domain"], _num(row["authority"]), _num(row["backlinks"]), _num(row["follow"]), _day(row["first_seen"])
+        )
     parts.append(domains)
 
     anchors = _table("Top anchors", "anchor", "referring domains", "backlinks")
     for row in profile["top_anchors"]:
-        anchors.add_row(row["anchor"] or Text("(no text)", style="dim"),
-                        _num(row["referring_domains"]), _num(row["backlinks"]))
+        anchors.add_row(
+            row["anchor"] or Text("(no text)", style="dim"), _num(row["referring_domains"]), _num(row["backlinks"])
+        )
     parts.append(anchors)
 
     pages = _table("Top linked pages", "target URL", "referring domains", "backlinks", "status")
     for row in profile["top_target_pages"]:
-        pages.add_row(row["target_url"], _num(row["referring_domains"]), _num(row["backlinks"]),
-                      _num(row["target_status"]))
+        pages.add_row(
+            row["target_url"], _num(row["referring_domains"]), _num(row["backlinks"]), _num(row["target_status"])
+        )
     parts.append(pages)
 
     broken = profile["broken"]
-    table = _table(f"Broken backlinks: {broken['backlinks']:,} live backlinks point at pages that fail",
-                   "target URL", "status", "referring domains", "backlinks")
+    table = _table(
+        f"Broken backlinks: {broken['backlinks']:,} live backlinks point at pages that fail",
+        "target URL",
+        "status",
+        "referring domains",
+        "backlinks",
+    )
     for row in broken["target_pages"]:
         status = _num(row["target_status"]) if row["target_status"] is not None else row["target_error"]
         table.add_row(row["target_url"], status, _num(row["referring_domains"]), _num(row["backlinks"]))

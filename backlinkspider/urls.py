@@ -23,9 +23,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # suffix_list_urls=() makes tldextract use only its bundled snapshot (no network);
 # private suffixes make janedoe.blogspot.com a site of its own, as it is in reality.
-_extract = tldextract.TLDExtract(
-    suffix_list_urls=(), include_psl_private_domains=True, cache_dir=None
-)
+_extract = tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domains=True, cache_dir=None)
 
 
 def canonicalize(href: str, base: str | None = None) -> str | None:

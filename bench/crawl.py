@@ -43,6 +43,7 @@ EXTERNAL = ["acme-tools.com", "greenthumb-supplies.com", "janedoe.blogspot.com",
 
 # -- the generated web --------------------------------------------------------
 
+
 def site_of(i: int, sites: int) -> str:
     return f"www.bench-site-{i % sites}.com"
 
@@ -54,8 +55,10 @@ def page_html(host: str, n: int, pages: int, sites: int, links: int) -> bytes:
     body = [f"<html><head><title>{host} page {n}</title></head><body><h1>Page {n}</h1>"]
     for k in range(links):
         target = (n + 1 + k) % per_site if k < 2 else rng.randrange(per_site)  # a chain: every page reachable
-        body.append(f'<p>Lorem ipsum dolor sit amet, {k} consectetur adipiscing elit. '
-                    f'<a href="/p/{target}.html">Read page {target}</a></p>')
+        body.append(
+            f"<p>Lorem ipsum dolor sit amet, {k} consectetur adipiscing elit. "
+            f'<a href="/p/{target}.html">Read page {target}</a></p>'
+        )
     for _ in range(3):
         ext = rng.choice(EXTERNAL)
         rel = rng.choice(["", ' rel="nofollow"', ' rel="ugc"', ' rel="sponsored"'])
@@ -83,6 +86,7 @@ def serve(port_file: str, pages: int, sites: int, links: int) -> None:
 
 
 # -- the crawlers (run in child processes) -------------------------------------
+
 
 def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str) -> dict:
     os.environ["SCRAPY_SETTINGS_MODULE"] = "backlinkspider.settings"
@@ -125,8 +129,9 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str) -> d
     counter = Counter()
     monitoring.register(counter)
     settings = get_project_settings()
-    settings.setdict({**COMMON, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database,
-                      "BACKLINKS_REPORT": False}, priority="cmdline")
+    settings.setdict(
+        {**COMMON, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "BACKLINKS_REPORT": False}, priority="cmdline"
+    )
     if kind == "bare":
         settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}}, priority="cmdline")
     process = CrawlerProcess(settings)
@@ -136,11 +141,17 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str) -> d
     stats = crawler.stats.get_stats()
     elapsed = (stats["finish_time"] - stats["start_time"]).total_seconds()
     pages = stats.get("response_received_count", 0)
-    return {"kind": kind, "pages": pages, "elapsed": elapsed, "pages_per_s": pages / elapsed,
-            "commands": counter.commands}
+    return {
+        "kind": kind,
+        "pages": pages,
+        "elapsed": elapsed,
+        "pages_per_s": pages / elapsed,
+        "commands": counter.commands,
+    }
 
 
 # -- the orchestration ---------------------------------------------------------
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -168,8 +179,20 @@ def main() -> None:
     mongo = EmbeddedMongo(tmp / "mongo")
     mongo_uri = mongo.start()
     port_file = tmp / "proxy"
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file), "--pages", str(args.pages),
-                               "--sites", str(args.sites), "--links", str(args.links)])
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(port_file),
+            "--pages",
+            str(args.pages),
+            "--sites",
+            str(args.sites),
+            "--links",
+            str(args.links),
+        ]
+    )
     try:
         while not port_file.exists() or not port_file.read_text():
             time.sleep(0.05)
@@ -181,23 +204,37 @@ def main() -> None:
         for r in range(args.rounds):
             for kind in ("bare", "ours"):
                 job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "database": f"bench_{r}"}
-                out = subprocess.run([sys.executable, __file__, "--child", json.dumps(job)], env=env,
-                                     capture_output=True, text=True, check=True, cwd=ROOT)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", json.dumps(job)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=ROOT,
+                )
                 res = json.loads(out.stdout.strip().splitlines()[-1])
                 results.append(res)
-                line = (f"round {r + 1} {kind:<5} {res['pages']:>6} pages {res['elapsed']:7.1f} s "
-                        f"{res['pages_per_s']:7.1f} pages/s")
+                line = (
+                    f"round {r + 1} {kind:<5} {res['pages']:>6} pages {res['elapsed']:7.1f} s "
+                    f"{res['pages_per_s']:7.1f} pages/s"
+                )
                 if kind == "ours":
                     total = sum(res["commands"].values())
-                    line += (f"   MongoDB round trips {total} ({total / res['pages'] * 50:.2f} per 50 pages:"
-                             f" {json.dumps(res['commands'], sort_keys=True)})")
+                    line += (
+                        f"   MongoDB round trips {total} ({total / res['pages'] * 50:.2f} per 50 pages:"
+                        f" {json.dumps(res['commands'], sort_keys=True)})"
+                    )
                 print(line, flush=True)
         best = {k: max(x["pages_per_s"] for x in results if x["kind"] == k) for k in ("bare", "ours")}
-        print(f"best pages/s: bare {best['bare']:.1f}, ours {best['ours']:.1f}: "
-              f"ours = {best['ours'] / best['bare']:.2f}x bare (target: at least 0.9x)")
+        print(
+            f"best pages/s: bare {best['bare']:.1f}, ours {best['ours']:.1f}: "
+            f"ours = {best['ours'] / best['bare']:.2f}x bare (target: at least 0.9x)"
+        )
         client = MongoClient(mongo_uri)
-        print(f"stored: {client['bench_0'].backlinks.count_documents({})} backlinks, "
-              f"{client['bench_0'].pages.count_documents({})} pages")
+        print(
+            f"stored: {client['bench_0'].backlinks.count_documents({})} backlinks, "
+            f"{client['bench_0'].pages.count_documents({})} pages"
+        )
         client.close()
     finally:
         server.terminate()

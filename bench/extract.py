@@ -39,8 +39,13 @@ def corpus_files() -> list[Path]:
     if not html_root.is_dir():
         CORPUS.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run(["apt-get", "download", "python3.11-doc"], cwd=tmp, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["apt-get", "download", "python3.11-doc"],
+                cwd=tmp,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             deb = next(Path(tmp).glob("python3.11-doc_*.deb"))
             subprocess.run(["dpkg-deb", "-x", str(deb), str(CORPUS)], check=True)
     return sorted(p for p in html_root.rglob("*.html") if p.is_file() and not p.is_symlink())
@@ -69,25 +74,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
     args = parser.parse_args()
 
-    pages = [(f"https://docs.python.org/3.11/{p.relative_to(p.parents[1])}", p.read_bytes())
-             for p in corpus_files()[: args.pages]]
+    pages = [
+        (f"https://docs.python.org/3.11/{p.relative_to(p.parents[1])}", p.read_bytes())
+        for p in corpus_files()[: args.pages]
+    ]
     size = sum(len(body) for _, body in pages) / 1e6
     print(f"corpus: {len(pages)} pages of python3.11-doc, {size:.1f} MB, best of {args.rounds} rounds")
 
     scrapy_extractor = LinkExtractor()  # Scrapy's default: a and area tags, unique URLs
+
     def crawl_mode(r):
         site = registered_domain(urlsplit(r.url).hostname)
         page = extract(markup(r), r.url, wants=lambda host: stores(registered_domain(host), site, ()))
         return len(page.links) + len(page.others)
 
-    full = measure("backlinkspider extract, full", lambda r: len(extract(markup(r), r.url).links),
-                   pages, args.rounds)
+    full = measure("backlinkspider extract, full", lambda r: len(extract(markup(r), r.url).links), pages, args.rounds)
     crawl = measure("backlinkspider extract, crawl", crawl_mode, pages, args.rounds)
-    theirs = measure("scrapy LinkExtractor", lambda r: len(scrapy_extractor.extract_links(r)),
-                     pages, args.rounds)
+    theirs = measure("scrapy LinkExtractor", lambda r: len(scrapy_extractor.extract_links(r)), pages, args.rounds)
     print(f"ratio, full:  {full / theirs:.1f}x Scrapy's LinkExtractor")
     print(f"ratio, crawl: {crawl / theirs:.1f}x Scrapy's LinkExtractor (target: at least 10x)")
     print("(ours keeps every link, LinkExtractor one per URL; 'full' adds anchor, alt, rel, kind to each)")
+
 
 if __name__ == "__main__":
     main()

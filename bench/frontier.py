@@ -44,9 +44,29 @@ import crawl as web  # noqa: E402  (bench/crawl.py: the generated web)
 SETTINGS = {**web.COMMON, "BACKLINKS_REPORT": "0", "MAX_IDLE_TIME_BEFORE_CLOSE": "2"}
 # Commands our scripts run inside Redis; a client sending one is a round trip too,
 # but only at start-up (seeds, targets, the filter's parameters), never per page.
-SCRIPT_COMMANDS = {"time", "lpush", "zadd", "hincrby", "hdel", "hvals", "del", "hgetall", "zrem", "setbit",
-                   "rpush", "incrby", "expire", "hget", "rpop", "zrangebyscore", "lpop", "hset", "llen",
-                   "zrange", "hmget"}
+SCRIPT_COMMANDS = {
+    "time",
+    "lpush",
+    "zadd",
+    "hincrby",
+    "hdel",
+    "hvals",
+    "del",
+    "hgetall",
+    "zrem",
+    "setbit",
+    "rpush",
+    "incrby",
+    "expire",
+    "hget",
+    "rpop",
+    "zrangebyscore",
+    "lpop",
+    "hset",
+    "llen",
+    "zrange",
+    "hmget",
+}
 
 
 def stats_server(port_file: str, pages: int, sites: int, links: int) -> None:
@@ -58,8 +78,13 @@ def stats_server(port_file: str, pages: int, sites: int, links: int) -> None:
     def resolve(host, path):
         if host == "bench-stats":  # /<n>: how many served, and when the n-th and the last
             since = int(path.strip("/") or 0)
-            body = json.dumps({"count": len(served), "first": served[since] if len(served) > since else 0,
-                               "last": served[-1] if served else 0})
+            body = json.dumps(
+                {
+                    "count": len(served),
+                    "first": served[since] if len(served) > since else 0,
+                    "last": served[-1] if served else 0,
+                }
+            )
             return Response(200, body.encode(), [("Content-Type", "application/json")])
         if path != "/robots.txt":
             served.append(time.monotonic())
@@ -67,8 +92,11 @@ def stats_server(port_file: str, pages: int, sites: int, links: int) -> None:
             path = "/p/0.html"
         if not host.startswith("www.bench-site-") or not path.startswith("/p/"):
             return None
-        return Response(200, web.page_html(host, int(path[3:-5]), pages, sites, links),
-                        [("Content-Type", "text/html; charset=utf-8")])
+        return Response(
+            200,
+            web.page_html(host, int(path[3:-5]), pages, sites, links),
+            [("Content-Type", "text/html; charset=utf-8")],
+        )
 
     proxy = WebProxy(resolve)
     Path(port_file).write_text(proxy.url)
@@ -99,8 +127,9 @@ def delay_proxy(port_file: str, target_port: int, one_way_ms: float) -> None:
 
     async def handle(client_reader, client_writer):
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", target_port)
-        await asyncio.gather(pump(client_reader, server_writer), pump(server_reader, client_writer),
-                             return_exceptions=True)
+        await asyncio.gather(
+            pump(client_reader, server_writer), pump(server_reader, client_writer), return_exceptions=True
+        )
 
     async def main():
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
@@ -124,10 +153,16 @@ def stock_child(redis_url: str, sites: list[str]) -> None:
             for href in response.css("a::attr(href)").getall():
                 yield response.follow(href, self.parse)
 
-    settings = {**web.COMMON, "REDIS_URL": redis_url, "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-                "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter", "SCHEDULER_PERSIST": True,
-                "MAX_IDLE_TIME_BEFORE_CLOSE": 2, "TELNETCONSOLE_ENABLED": False,
-                "CLOSESPIDER_PAGECOUNT": int(os.environ.get("BENCH_PAGE_LIMIT", 0))}
+    settings = {
+        **web.COMMON,
+        "REDIS_URL": redis_url,
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_PERSIST": True,
+        "MAX_IDLE_TIME_BEFORE_CLOSE": 2,
+        "TELNETCONSOLE_ENABLED": False,
+        "CLOSESPIDER_PAGECOUNT": int(os.environ.get("BENCH_PAGE_LIMIT", 0)),
+    }
     process = CrawlerProcess(settings)
     process.crawl(StockSpider)
     process.start()
@@ -169,8 +204,20 @@ def main() -> None:
     server = RedisServer(tmp / "redis").start()
     client = server.client()
     port_file = tmp / "proxy"
-    webserver = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file), "--pages", str(args.pages),
-                                  "--sites", str(args.sites), "--links", str(args.links)])
+    webserver = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            str(port_file),
+            "--pages",
+            str(args.pages),
+            "--sites",
+            str(args.sites),
+            "--links",
+            str(args.links),
+        ]
+    )
     while not port_file.exists() or not port_file.read_text():
         time.sleep(0.05)
     proxy_url = port_file.read_text()
@@ -182,8 +229,10 @@ def main() -> None:
     env = {**os.environ, "http_proxy": proxy_url, "MONGO_URI": mongo_uri}
     for name in ("no_proxy", "NO_PROXY", "REDIS_URL"):
         env.pop(name, None)
-    print(f"web: {args.pages} pages over {args.sites} sites, {args.links} internal + 3 external links a page; "
-          f"CONCURRENT_REQUESTS={web.COMMON['CONCURRENT_REQUESTS']}, no delay; {os.cpu_count()} cores")
+    print(
+        f"web: {args.pages} pages over {args.sites} sites, {args.links} internal + 3 external links a page; "
+        f"CONCURRENT_REQUESTS={web.COMMON['CONCURRENT_REQUESTS']}, no delay; {os.cpu_count()} cores"
+    )
 
     def crawl(name: str, workers: int, distributed: bool, redis_url: str = server.url, page_limit: int = 0) -> dict:
         clear(client, "backlinks")
@@ -203,13 +252,27 @@ def main() -> None:
                 if i == 0:
                     cmd += ["-a", "seeds=" + ",".join(seeds)]
                 # The seen-set sized for this web, as an operator sizes it for a crawl.
-                for key, value in {**SETTINGS, "FRONTIER_BLOOM_CAPACITY": args.pages,
-                                   "CLOSESPIDER_PAGECOUNT": page_limit}.items():
+                for key, value in {
+                    **SETTINGS,
+                    "FRONTIER_BLOOM_CAPACITY": args.pages,
+                    "CLOSESPIDER_PAGECOUNT": page_limit,
+                }.items():
                     cmd += ["-s", f"{key}={value}"]
-            procs.append(subprocess.Popen(cmd, cwd=ROOT, env={**env, "MONGO_DATABASE": database,
-                                                              "BENCH_PAGE_LIMIT": str(page_limit),
-                                                              **({"REDIS_URL": redis_url} if distributed else {})},
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+            procs.append(
+                subprocess.Popen(
+                    cmd,
+                    cwd=ROOT,
+                    env={
+                        **env,
+                        "MONGO_DATABASE": database,
+                        "BENCH_PAGE_LIMIT": str(page_limit),
+                        **({"REDIS_URL": redis_url} if distributed else {}),
+                    },
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
             if i == 0 and workers > 1:  # the others join once the seeds are in
                 while not client.exists("backlinks:stats"):
                     time.sleep(0.05)
@@ -220,14 +283,25 @@ def main() -> None:
         after = served(before["count"])
         pages = after["count"] - before["count"]
         seconds = after["last"] - after["first"]
-        commands = {k[len("cmdstat_"):]: v["calls"] for k, v in client.info("commandstats").items()}
+        commands = {k[len("cmdstat_") :]: v["calls"] for k, v in client.info("commandstats").items()}
         if name == "stock":
             trips = sum(n for c, n in commands.items() if c not in {"info", "config|resetstat", "config"})
         else:
-            trips = sum(n for c, n in commands.items() if c in {"evalsha", "eval"} or c not in SCRIPT_COMMANDS
-                        and not c.startswith(("info", "config", "scan", "unlink", "flushall")))
-        out = {"name": name, "pages": pages, "seconds": seconds, "pages_per_s": pages / seconds if seconds else 0,
-               "round_trips": trips, "commands": commands}
+            trips = sum(
+                n
+                for c, n in commands.items()
+                if c in {"evalsha", "eval"}
+                or c not in SCRIPT_COMMANDS
+                and not c.startswith(("info", "config", "scan", "unlink", "flushall"))
+            )
+        out = {
+            "name": name,
+            "pages": pages,
+            "seconds": seconds,
+            "pages_per_s": pages / seconds if seconds else 0,
+            "round_trips": trips,
+            "commands": commands,
+        }
         if distributed and name != "stock":
             seen = int(client.hget("backlinks:stats", "seen") or 0)
             out["seen"] = seen
@@ -239,8 +313,12 @@ def main() -> None:
 
     try:
         results = []
-        for name, workers, distributed in (("single", 1, False), ("redis×1", 1, True), ("redis×2", 2, True),
-                                           ("stock", 1, True)):
+        for name, workers, distributed in (
+            ("single", 1, False),
+            ("redis×1", 1, True),
+            ("redis×2", 2, True),
+            ("stock", 1, True),
+        ):
             res = crawl(name, workers, distributed)
             results.append(res)
             line = f"{name:<8} {res['pages']:>6} pages {res['seconds']:6.1f} s {res['pages_per_s']:7.1f} pages/s"
@@ -250,14 +328,19 @@ def main() -> None:
             print(line, flush=True)
         ours, stock = results[1], results[3]
         per_url = ours["filter_bytes"] / ours["seen"]
-        print(f"seen-set per billion URLs: ours {per_url:.1f} GB (Bloom filter at capacity, "
-              f"false-positive rate 0.001), stock {stock['filter_bytes'] / stock['seen']:.1f} GB")
+        print(
+            f"seen-set per billion URLs: ours {per_url:.1f} GB (Bloom filter at capacity, "
+            f"false-positive rate 0.001), stock {stock['filter_bytes'] / stock['seen']:.1f} GB"
+        )
         base = results[0]["pages_per_s"]
-        print("pages/s against the single-machine crawl: " +
-              ", ".join(f"{r['name']} {r['pages_per_s'] / base:.2f}x" for r in results[1:]))
+        print(
+            "pages/s against the single-machine crawl: "
+            + ", ".join(f"{r['name']} {r['pages_per_s'] / base:.2f}x" for r in results[1:])
+        )
         delayed_port = tmp / "delayed"
-        delayer = subprocess.Popen([sys.executable, __file__, "--delay", f"{delayed_port},{server.port}",
-                                    "--latency-ms", str(args.latency_ms)])
+        delayer = subprocess.Popen(
+            [sys.executable, __file__, "--delay", f"{delayed_port},{server.port}", "--latency-ms", str(args.latency_ms)]
+        )
         while not delayed_port.exists() or not delayed_port.read_text():
             time.sleep(0.05)
         slow_url = f"redis://127.0.0.1:{delayed_port.read_text()}/0"
@@ -269,19 +352,33 @@ def main() -> None:
             client_slow.ping()
             pings.append(time.monotonic() - started)
         pings.sort()
-        print(f"Redis behind a {args.latency_ms} ms proxy (measured: median PING {pings[25] * 1000:.1f} ms), "
-              f"first {args.latency_pages} pages:")
+        print(
+            f"Redis behind a {args.latency_ms} ms proxy (measured: median PING {pings[25] * 1000:.1f} ms), "
+            f"first {args.latency_pages} pages:"
+        )
         slow = []
         for name in ("redis×1", "stock"):
             res = crawl(name, 1, True, redis_url=slow_url, page_limit=args.latency_pages)
             slow.append(res)
-            print(f"{name:<8} {res['pages']:>6} pages {res['seconds']:6.1f} s {res['pages_per_s']:7.1f} pages/s",
-                  flush=True)
+            print(
+                f"{name:<8} {res['pages']:>6} pages {res['seconds']:6.1f} s {res['pages_per_s']:7.1f} pages/s",
+                flush=True,
+            )
         delayer.terminate()
-        print(f"at {args.latency_ms} ms: ours {slow[0]['pages_per_s'] / ours['pages_per_s']:.2f}x its loopback "
-              f"pages/s, stock {slow[1]['pages_per_s'] / stock['pages_per_s']:.2f}x its loopback pages/s")
-        print("our commands: " + json.dumps({c: n for c, n in sorted(ours["commands"].items())
-                                             if c in {"evalsha", "eval"} or c not in SCRIPT_COMMANDS}))
+        print(
+            f"at {args.latency_ms} ms: ours {slow[0]['pages_per_s'] / ours['pages_per_s']:.2f}x its loopback "
+            f"pages/s, stock {slow[1]['pages_per_s'] / stock['pages_per_s']:.2f}x its loopback pages/s"
+        )
+        print(
+            "our commands: "
+            + json.dumps(
+                {
+                    c: n
+                    for c, n in sorted(ours["commands"].items())
+                    if c in {"evalsha", "eval"} or c not in SCRIPT_COMMANDS
+                }
+            )
+        )
         print("stock commands: " + json.dumps(dict(sorted(stock["commands"].items()))))
     finally:
         webserver.terminate()

@@ -39,8 +39,21 @@ from backlinkspider import store  # noqa: E402
 from backlinkspider.embedded import EmbeddedMongo  # noqa: E402
 
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
-ANCHORS = ["acme tools", "click here", "best spade", "garden tools", "", "homepage", "review",
-           "buy now", "this article", "source", "read more", "spades", "pruning shears"]
+ANCHORS = [
+    "acme tools",
+    "click here",
+    "best spade",
+    "garden tools",
+    "",
+    "homepage",
+    "review",
+    "buy now",
+    "this article",
+    "source",
+    "read more",
+    "spades",
+    "pruning shears",
+]
 
 
 def domain(i: int) -> str:
@@ -70,25 +83,43 @@ def generate(db, backlinks: int, domains: int, seed: int = 1) -> Counter:
             continue
         seen.add((source, target, anchor))
         roll = rng.random()
-        types = (["follow"] if roll < 0.70 else ["nofollow"] if roll < 0.90
-                 else ["nofollow", "ugc"] if roll < 0.95 else ["sponsored"])
+        types = (
+            ["follow"]
+            if roll < 0.70
+            else ["nofollow"]
+            if roll < 0.90
+            else ["nofollow", "ugc"]
+            if roll < 0.95
+            else ["sponsored"]
+        )
         first = NOW - timedelta(days=rng.uniform(0, 365))
         doc = {
-            "source_url": source, "target_url": target, "anchor": anchor,
-            "source_host": f"www.{domain(s)}", "source_domain": domain(s),
-            "target_host": domain(t), "target_domain": domain(t),
-            "rel": [x for x in types if x != "follow"], "link_types": types,
+            "source_url": source,
+            "target_url": target,
+            "anchor": anchor,
+            "source_host": f"www.{domain(s)}",
+            "source_domain": domain(s),
+            "target_host": domain(t),
+            "target_domain": domain(t),
+            "rel": [x for x in types if x != "follow"],
+            "link_types": types,
             "kind": "text" if rng.random() < 0.85 else "image" if rng.random() < 0.9 else "redirect",
-            "internal": False, "page_nofollow": False, "page_noindex": False, "failed_visits": 0,
-            "first_seen": first, "last_seen": NOW - timedelta(days=rng.uniform(0, 7)),
-            "target_status": 200, "broken": False,
+            "internal": False,
+            "page_nofollow": False,
+            "page_noindex": False,
+            "failed_visits": 0,
+            "first_seen": first,
+            "last_seen": NOW - timedelta(days=rng.uniform(0, 7)),
+            "target_status": 200,
+            "broken": False,
         }
         if rng.random() < 0.02:
             doc.update(target_status=404, broken=True)
         if rng.random() < 0.10:
             doc.update(lost_at=first + (NOW - first) * rng.random(), lost_reason="link_removed")
-        key = {k: doc[k] for k in ("source_url", "target_url", "anchor", "source_domain",
-                                   "target_domain", "link_types")}
+        key = {
+            k: doc[k] for k in ("source_url", "target_url", "anchor", "source_domain", "target_domain", "link_types")
+        }
         if doc["first_seen"] > NOW - timedelta(days=60):
             events.append({"type": "new", "time": doc["first_seen"], **key})
         if doc.get("lost_at") and doc["lost_at"] > NOW - timedelta(days=60):
@@ -99,21 +130,26 @@ def generate(db, backlinks: int, domains: int, seed: int = 1) -> Counter:
             db[store.BACKLINKS].insert_many(batch, ordered=False)
             made += len(batch)
             batch = []
-            print(f"\r  generated {made:,} backlinks ({made / (time.monotonic() - started):,.0f}/s)",
-                  end="", flush=True)
+            print(
+                f"\r  generated {made:,} backlinks ({made / (time.monotonic() - started):,.0f}/s)", end="", flush=True
+            )
     if batch:
         db[store.BACKLINKS].insert_many(batch, ordered=False)
     for i in range(0, len(events), 10000):
-        db[store.EVENTS].insert_many(events[i:i + 10000], ordered=False)
-    print(f"\r  generated {sum(per_target.values()):,} backlinks and {len(events):,} events "
-          f"in {time.monotonic() - started:.0f} s", flush=True)
+        db[store.EVENTS].insert_many(events[i : i + 10000], ordered=False)
+    print(
+        f"\r  generated {sum(per_target.values()):,} backlinks and {len(events):,} events "
+        f"in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
     return per_target
 
 
 def plan_of(db, collection: str, pipeline: list) -> str:
     """The plan's access path, keys and documents examined, from explain("executionStats")."""
-    explained = db.command("explain", {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
-                           verbosity="executionStats")
+    explained = db.command(
+        "explain", {"aggregate": collection, "pipeline": pipeline, "cursor": {}}, verbosity="executionStats"
+    )
     found: list = []
     examined = {"totalKeysExamined": 0, "totalDocsExamined": 0}
 
@@ -132,8 +168,10 @@ def plan_of(db, collection: str, pipeline: list) -> str:
 
     walk(explained)
     named = [f for f in found if " " in f]  # executionStats repeats the stage without the index name
-    return (f"{', '.join(dict.fromkeys(named or found))}; keys examined {examined['totalKeysExamined']:,}, "
-            f"documents {examined['totalDocsExamined']:,}")
+    return (
+        f"{', '.join(dict.fromkeys(named or found))}; keys examined {examined['totalKeysExamined']:,}, "
+        f"documents {examined['totalDocsExamined']:,}"
+    )
 
 
 def report(db, name: str, target: str, backlinks: int) -> bool:
@@ -142,14 +180,17 @@ def report(db, name: str, target: str, backlinks: int) -> bool:
         started = time.perf_counter()
         profile = store.profile(db, target, now=NOW)
         took = time.perf_counter() - started
-    print(f"report {name:8s} {target}  {backlinks:>7,} backlinks  {took:6.2f} s   "
-          f"({profile['referring_domains']['total']:,} referring domains, "
-          f"{len(profile['top_anchors'])} top anchors)")
+    print(
+        f"report {name:8s} {target}  {backlinks:>7,} backlinks  {took:6.2f} s   "
+        f"({profile['referring_domains']['total']:,} referring domains, "
+        f"{len(profile['top_anchors'])} top anchors)"
+    )
     indexed = True
     for label, collection, pipeline in (
-            ("profile", store.BACKLINKS, store.profile_pipeline(target, 10)),
-            ("changes", store.EVENTS, store.changes_pipeline(target, NOW)),
-            ("authority", store.DOMAINS, store.authority_pipeline(target))):
+        ("profile", store.BACKLINKS, store.profile_pipeline(target, 10)),
+        ("changes", store.EVENTS, store.changes_pipeline(target, NOW)),
+        ("authority", store.DOMAINS, store.authority_pipeline(target)),
+    ):
         plan = plan_of(db, collection, pipeline)
         indexed = indexed and plan.startswith("IXSCAN") and "COLLSCAN" not in plan
         print(f"    {label:9s} {plan}")
@@ -190,8 +231,11 @@ def main() -> None:
     parser.add_argument("--backlinks", type=int, default=1_000_000)
     parser.add_argument("--domains", type=int, default=50_000)
     parser.add_argument("--edges", type=int, default=1_000_000, help="edges of the PageRank-only graph")
-    parser.add_argument("--data", default="/tmp/backlinkspider-bench-store",
-                        help="SecantusDB data directory; a store generated there before is reused")
+    parser.add_argument(
+        "--data",
+        default="/tmp/backlinkspider-bench-store",
+        help="SecantusDB data directory; a store generated there before is reused",
+    )
     args = parser.parse_args()
 
     server = EmbeddedMongo(args.data)
@@ -212,12 +256,13 @@ def main() -> None:
         ranked = sorted(per_target.items(), key=lambda kv: (-kv[1], kv[0]))
         largest = ranked[0]
         median = ranked[len(ranked) // 2]
-        print(f"{len(per_target):,} target domains; backlinks per target: largest {largest[1]:,}, "
-              f"median {median[1]:,}, mean {statistics.mean(per_target.values()):.1f}")
+        print(
+            f"{len(per_target):,} target domains; backlinks per target: largest {largest[1]:,}, "
+            f"median {median[1]:,}, mean {statistics.mean(per_target.values()):.1f}"
+        )
 
         env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": name}
-        rank_took, rank_peak, out = child_peak(
-            [sys.executable, "-m", "backlinkspider.cli", "rank", "--top", "3"], env)
+        rank_took, rank_peak, out = child_peak([sys.executable, "-m", "backlinkspider.cli", "rank", "--top", "3"], env)
         print(f"rank     end to end {rank_took:6.1f} s   peak memory {rank_peak:6.0f} MiB   {out.splitlines()[0]}")
 
         indexed = report(db, "largest", *largest)
@@ -225,11 +270,15 @@ def main() -> None:
 
         took, peak, out = child_peak([sys.executable, "-c", PAGERANK_ONLY, str(args.edges), str(args.domains)])
         compute, iterations, own_peak = out.split()
-        print(f"pagerank {args.edges:,} edges over {args.domains:,} nodes: {float(compute):.2f} s, "
-              f"{iterations} iterations, peak memory {own_peak} MiB (process {took:.1f} s)")
-        print(f"targets: report queries from an index, no collection scan: {'yes' if indexed else 'NO'}; "
-              f"rank under a minute: {rank_took:.1f} s; memory under 1 GiB: {rank_peak:.0f} MiB "
-              f"(rank), {own_peak} MiB (PageRank of {args.edges:,} edges)")
+        print(
+            f"pagerank {args.edges:,} edges over {args.domains:,} nodes: {float(compute):.2f} s, "
+            f"{iterations} iterations, peak memory {own_peak} MiB (process {took:.1f} s)"
+        )
+        print(
+            f"targets: report queries from an index, no collection scan: {'yes' if indexed else 'NO'}; "
+            f"rank under a minute: {rank_took:.1f} s; memory under 1 GiB: {rank_peak:.0f} MiB "
+            f"(rank), {own_peak} MiB (PageRank of {args.edges:,} edges)"
+        )
     finally:
         client.close()
         server.stop()

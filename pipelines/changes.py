@@ -36,8 +36,19 @@ from pymongo import UpdateOne
 
 from backlinkspider.scope import stores
 
-PRIOR_FIELDS = ("source_url", "target_url", "anchor", "source_domain", "target_domain", "link_types",
-                "lost_at", "lost_reason", "last_seen", "page_noindex", "failed_visits")
+PRIOR_FIELDS = (
+    "source_url",
+    "target_url",
+    "anchor",
+    "source_domain",
+    "target_domain",
+    "link_types",
+    "lost_at",
+    "lost_reason",
+    "last_seen",
+    "page_noindex",
+    "failed_visits",
+)
 
 
 @dataclass
@@ -54,18 +65,48 @@ class Plan:
         events = []
         for index, backlink_id in inserted.items():
             page, link = self.upserts[index]
-            events.append(event("new", page.fetched_at, backlink_id, page.url, link.url, link.anchor,
-                                page.domain, link.domain, link_types=link.link_types))
+            events.append(
+                event(
+                    "new",
+                    page.fetched_at,
+                    backlink_id,
+                    page.url,
+                    link.url,
+                    link.anchor,
+                    page.domain,
+                    link.domain,
+                    link_types=link.link_types,
+                )
+            )
         return events
 
 
-def event(kind: str, time: datetime, backlink_id, source_url: str, target_url: str, anchor: str,
-          source_domain: str, target_domain: str, episode: str = "", **extra) -> dict:
+def event(
+    kind: str,
+    time: datetime,
+    backlink_id,
+    source_url: str,
+    target_url: str,
+    anchor: str,
+    source_domain: str,
+    target_domain: str,
+    episode: str = "",
+    **extra,
+) -> dict:
     """An ``events`` document; ``episode`` names the state change, for an idempotent ``_id``."""
     digest = hashlib.sha1("\x00".join((kind, source_url, target_url, anchor, episode)).encode()).hexdigest()
-    return {"_id": f"{kind}:{digest}", "type": kind, "time": time, "backlink_id": backlink_id,
-            "source_url": source_url, "target_url": target_url, "anchor": anchor,
-            "source_domain": source_domain, "target_domain": target_domain, **extra}
+    return {
+        "_id": f"{kind}:{digest}",
+        "type": kind,
+        "time": time,
+        "backlink_id": backlink_id,
+        "source_url": source_url,
+        "target_url": target_url,
+        "anchor": anchor,
+        "source_domain": source_domain,
+        "target_domain": target_domain,
+        **extra,
+    }
 
 
 def link_op(page, link) -> UpdateOne:
@@ -119,8 +160,11 @@ def plan(pages, prior: dict[str, dict[tuple[str, str], dict]], lost_after: int) 
     """
     result = Plan()
     for page, targets in pages:
-        stored = {key: doc for key, doc in prior.get(page.url, {}).items()
-                  if stores(doc["target_domain"], doc["source_domain"], targets)}
+        stored = {
+            key: doc
+            for key, doc in prior.get(page.url, {}).items()
+            if stores(doc["target_domain"], doc["source_domain"], targets)
+        }
         for source in page.redirected_from:
             for doc in prior.get(source, {}).values():
                 if stores(doc["target_domain"], doc["source_domain"], targets):
@@ -159,13 +203,27 @@ def _visit(result: Plan, page, stored: dict) -> None:
         if doc is None:
             result.upserts[len(result.ops)] = (page, link)
         elif doc.get("lost_at") is not None:
-            result.events.append(_event(doc, "recovered", page.fetched_at, _stamp(doc["lost_at"]),
-                                        reason=doc.get("lost_reason"), link_types=link.link_types))
+            result.events.append(
+                _event(
+                    doc,
+                    "recovered",
+                    page.fetched_at,
+                    _stamp(doc["lost_at"]),
+                    reason=doc.get("lost_reason"),
+                    link_types=link.link_types,
+                )
+            )
         elif doc.get("link_types") != link.link_types:
-            result.events.append(_event(
-                doc, "link_type_changed", page.fetched_at,
-                f"{_stamp(doc.get('last_seen'))} {doc.get('link_types')} {link.link_types}",
-                old_link_types=doc.get("link_types"), link_types=link.link_types))
+            result.events.append(
+                _event(
+                    doc,
+                    "link_type_changed",
+                    page.fetched_at,
+                    f"{_stamp(doc.get('last_seen'))} {doc.get('link_types')} {link.link_types}",
+                    old_link_types=doc.get("link_types"),
+                    link_types=link.link_types,
+                )
+            )
         result.ops.append(link_op(page, link))
     for key, doc in stored.items():
         if key not in present:
@@ -176,15 +234,28 @@ def _lose(result: Plan, doc: dict, time: datetime, reason: str, **fields) -> Non
     """Mark a live backlink lost, unless a later visit has seen it since."""
     if doc.get("lost_at") is not None:
         return  # lost already: the first reason stays
-    result.ops.append(UpdateOne(
-        {"_id": doc["_id"], "lost_at": None, "last_seen": {"$lt": time}},
-        {"$set": {"lost_at": time, "lost_reason": reason, **fields}}))
+    result.ops.append(
+        UpdateOne(
+            {"_id": doc["_id"], "lost_at": None, "last_seen": {"$lt": time}},
+            {"$set": {"lost_at": time, "lost_reason": reason, **fields}},
+        )
+    )
     result.events.append(_event(doc, "lost", time, _stamp(doc.get("last_seen")), reason=reason))
 
 
 def _event(doc: dict, kind: str, time: datetime, episode: str, **extra) -> dict:
-    return event(kind, time, doc["_id"], doc["source_url"], doc["target_url"], doc["anchor"],
-                 doc["source_domain"], doc["target_domain"], episode, **extra)
+    return event(
+        kind,
+        time,
+        doc["_id"],
+        doc["source_url"],
+        doc["target_url"],
+        doc["anchor"],
+        doc["source_domain"],
+        doc["target_domain"],
+        episode,
+        **extra,
+    )
 
 
 def _stamp(value) -> str:

@@ -121,8 +121,11 @@ class MongoPipeline:
     def _done(self, result, d, size, leases):
         self._pending.remove(d)
         if isinstance(result, Failure):  # not a database error: a bug or a bad document
-            logger.error("Writing a batch of %d documents failed", size,
-                         exc_info=(result.type, result.value, result.getTracebackObject()))  # type: ignore[arg-type]
+            logger.error(
+                "Writing a batch of %d documents failed",
+                size,
+                exc_info=(result.type, result.value, result.getTracebackObject()),  # type: ignore[arg-type]
+            )
             self.stats.inc_value("backlinks/mongo/batches_lost")
         if leases:
             signal = our_signals.leases_done if result is True else our_signals.leases_failed
@@ -176,8 +179,7 @@ class MongoPipeline:
                 return True
             except PyMongoError as exc:
                 if attempt == self.retries:
-                    logger.error("Gave up writing %d %s documents after %d attempts: %s",
-                                 count, name, attempt + 1, exc)
+                    logger.error("Gave up writing %d %s documents after %d attempts: %s", count, name, attempt + 1, exc)
                     self.stats.inc_value(f"backlinks/mongo/{name}_lost", count)
                     return False
                 logger.warning("Writing %d %s documents failed (%s), retrying", count, name, exc)
@@ -247,8 +249,7 @@ def _page_op(item) -> UpdateOne:
     }
     if item.redirected_from:
         fields["redirected_from"] = item.redirected_from
-    return UpdateOne({"url": item.url}, {"$set": fields, "$min": {"first_fetched_at": item.fetched_at}},
-                     upsert=True)
+    return UpdateOne({"url": item.url}, {"$set": fields, "$min": {"first_fetched_at": item.fetched_at}}, upsert=True)
 
 
 def _target_op(item: TargetItem) -> UpdateMany:

@@ -11,16 +11,25 @@ PAGE = "http://blog.example.org/post"
 
 
 def _doc(target, anchor, domain, **fields):
-    return {"_id": f"id-{target}-{anchor}", "source_url": PAGE, "target_url": target, "anchor": anchor,
-            "source_domain": "example.org", "target_domain": domain, "link_types": ["follow"],
-            "last_seen": T0, **fields}
+    return {
+        "_id": f"id-{target}-{anchor}",
+        "source_url": PAGE,
+        "target_url": target,
+        "anchor": anchor,
+        "source_domain": "example.org",
+        "target_domain": domain,
+        "link_types": ["follow"],
+        "last_seen": T0,
+        **fields,
+    }
 
 
 def _page(*links, **fields):
     page = PageItem(url=PAGE, status=200, fetched_at=T1, host="blog.example.org", domain="example.org", **fields)
     for url, anchor, domain in links:
-        page.links.append(Link(url=url, anchor=anchor, rel=(), kind="text", host=domain, domain=domain,
-                               link_types=["follow"]))
+        page.links.append(
+            Link(url=url, anchor=anchor, rel=(), kind="text", host=domain, domain=domain, link_types=["follow"])
+        )
     return page
 
 
@@ -32,7 +41,8 @@ def test_a_crawl_for_one_target_never_loses_anothers_backlinks():
     prior = _prior(_doc("http://acme.com/", "Acme", "acme.com"), _doc("http://other.net/", "Other", "other.net"))
     result = plan([(_page(), frozenset({"acme.com"}))], prior, lost_after=3)
     assert [(e["type"], e["target_url"], e["reason"]) for e in result.events] == [
-        ("lost", "http://acme.com/", "link_removed")]
+        ("lost", "http://acme.com/", "link_removed")
+    ]
 
 
 def test_without_targets_internal_backlinks_are_left_alone():

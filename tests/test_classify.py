@@ -7,16 +7,19 @@ from pipelines.classify import classify, link_types
 from pipelines.normalize import NormalizePipeline
 
 
-@pytest.mark.parametrize("rel, page_nofollow, expected", [
-    ([], False, ["follow"]),
-    (["noopener", "noreferrer"], False, ["follow"]),
-    (["nofollow"], False, ["nofollow"]),
-    (["ugc", "nofollow"], False, ["nofollow", "ugc"]),
-    (["sponsored"], False, ["sponsored"]),
-    (["sponsored", "ugc", "nofollow"], False, ["nofollow", "sponsored", "ugc"]),
-    ([], True, ["nofollow"]),
-    (["ugc"], True, ["nofollow", "ugc"]),
-])
+@pytest.mark.parametrize(
+    "rel, page_nofollow, expected",
+    [
+        ([], False, ["follow"]),
+        (["noopener", "noreferrer"], False, ["follow"]),
+        (["nofollow"], False, ["nofollow"]),
+        (["ugc", "nofollow"], False, ["nofollow", "ugc"]),
+        (["sponsored"], False, ["sponsored"]),
+        (["sponsored", "ugc", "nofollow"], False, ["nofollow", "sponsored", "ugc"]),
+        ([], True, ["nofollow"]),
+        (["ugc"], True, ["nofollow", "ugc"]),
+    ],
+)
 def test_link_types(rel, page_nofollow, expected):
     assert link_types(rel, page_nofollow) == expected
 
@@ -28,8 +31,9 @@ def _page(*urls, nofollow=False):
 
 
 def test_targets_keep_only_links_into_them():
-    item = _page("https://www.acme.com/a", "https://acme.com.evil.net/", "https://notacme.com/",
-                 "http://www.seed.com/in")
+    item = _page(
+        "https://www.acme.com/a", "https://acme.com.evil.net/", "https://notacme.com/", "http://www.seed.com/in"
+    )
     classify(item, frozenset({"acme.com"}))
     assert [link.url for link in item.links] == ["https://www.acme.com/a"]
 
@@ -51,7 +55,9 @@ def test_one_link_per_target_and_anchor():
     item = _page("https://acme.com/", "https://acme.com/", "https://acme.com/")  # anchors 0, 1, 0
     classify(item, frozenset())
     assert [(link.url, link.anchor) for link in item.links] == [
-        ("https://acme.com/", "anchor 0"), ("https://acme.com/", "anchor 1")]
+        ("https://acme.com/", "anchor 0"),
+        ("https://acme.com/", "anchor 1"),
+    ]
 
 
 def test_page_nofollow_applies_to_every_link():

@@ -20,22 +20,27 @@ def demo_env(tmp_path):
 
 
 def test_demo_crawls_into_the_embedded_store_and_reports(demo_env, tmp_path):
-    done = subprocess.run([BACKLINKS, "demo"], env=demo_env, capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path)  # not the repo root: works from anywhere
+    done = subprocess.run(
+        [BACKLINKS, "demo"], env=demo_env, capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )  # not the repo root: works from anywhere
     assert done.returncode == 0, done.stderr
     assert "backlinks into acme-tools.com: 8" in done.stdout
     assert "referring domains 3" in done.stdout
     assert "pages fetched 7" in done.stdout
     # The store commands read the same embedded store (started again, stopped again).
     for command in (["rank"], ["report", "acme-tools.com", "--json"]):
-        done = subprocess.run([BACKLINKS, *command], env=demo_env, capture_output=True, text=True,
-                              timeout=120, cwd=tmp_path)
+        done = subprocess.run(
+            [BACKLINKS, *command], env=demo_env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+        )
         assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["backlinks"] == {"total": 8, "live": 8, "lost": 0}
     assert report["authority"] == 100.0  # the only domain the demo web's followed links reach
     assert [d["domain"] for d in report["top_referring_domains"]] == [
-        "gardening-weekly.co.uk", "diy-talk.net", "janedoe.blogspot.com"]
+        "gardening-weekly.co.uk",
+        "diy-talk.net",
+        "janedoe.blogspot.com",
+    ]
     # The embedded server was stopped with the crawl and left its data behind.
     data = tmp_path / "mongo"
     assert not (data / embedded.STATE_FILE).exists()

@@ -27,8 +27,15 @@ def target_crawl(mongo_uri, web, tmp_path_factory):
 
 
 def _as_tuple(doc):
-    return (doc["source_url"], doc["target_url"], doc["anchor"], tuple(doc["link_types"]),
-            tuple(doc["rel"]), doc["kind"], doc["page_nofollow"])
+    return (
+        doc["source_url"],
+        doc["target_url"],
+        doc["anchor"],
+        tuple(doc["link_types"]),
+        tuple(doc["rel"]),
+        doc["kind"],
+        doc["page_nofollow"],
+    )
 
 
 def test_stores_exactly_the_expected_backlinks(target_crawl):
@@ -149,8 +156,15 @@ def test_second_crawl_adds_nothing(mongo_uri, web, db):
 def test_without_targets_every_external_link_is_stored(mongo_uri, web, db):
     run_crawl(mongo_uri, db.name, web, "-a", f"seeds={SEEDS}")
     domains = set(db[BACKLINKS].distinct("target_domain"))
-    assert domains == {"acme-tools.com", "evil.net", "notacme-tools.com", "münchen-tools.de".encode("idna").decode(),
-                       "janedoe.blogspot.com", "other-site.net", "johnsmith.blogspot.com"}
+    assert domains == {
+        "acme-tools.com",
+        "evil.net",
+        "notacme-tools.com",
+        "münchen-tools.de".encode("idna").decode(),
+        "janedoe.blogspot.com",
+        "other-site.net",
+        "johnsmith.blogspot.com",
+    }
     assert db[BACKLINKS].count_documents({"internal": True}) == 0
     # janedoe.blogspot.com is external to seed-site.com, never to itself.
     jane = db[BACKLINKS].find_one({"target_domain": "janedoe.blogspot.com"})
@@ -160,8 +174,9 @@ def test_without_targets_every_external_link_is_stored(mongo_uri, web, db):
 def test_seeds_from_file_and_page_cap(mongo_uri, web, db, tmp_path):
     seeds = tmp_path / "seeds.txt"
     seeds.write_text("# the seed site only\nhttp://www.seed-site.com/   # home\n\n")
-    crawl = run_crawl(mongo_uri, db.name, web, "-a", f"seeds=@{seeds}", "-a", "targets=acme-tools.com",
-                      SITE_PAGE_LIMIT="3")
+    crawl = run_crawl(
+        mongo_uri, db.name, web, "-a", f"seeds=@{seeds}", "-a", "targets=acme-tools.com", SITE_PAGE_LIMIT="3"
+    )
     assert db[PAGES].count_documents({}) == 3
     assert crawl.stats["backlinks/site_page_limit_reached"] == 1
     assert db[PAGES].count_documents({"domain": "blogspot.com"}) == 0

@@ -33,8 +33,9 @@ def _manifests():
 def test_compose_file_is_valid():
     if shutil.which("docker-compose") is None:
         pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
-    done = subprocess.run(["docker-compose", "-f", str(DEPLOY / "docker-compose.yml"), "config", "-q"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["docker-compose", "-f", str(DEPLOY / "docker-compose.yml"), "config", "-q"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -76,8 +77,7 @@ def test_recrawl_cronjob_runs_the_monitoring_crawl():
     container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert container["command"][:2] == ["sh", "-c"]
     # the monitoring crawl, then domain authority of the refreshed graph, only if the crawl succeeded
-    assert container["command"][2] == (
-        "scrapy crawl backlinks -a recrawl=1 -a check_targets=1 && exec backlinks rank")
+    assert container["command"][2] == ("scrapy crawl backlinks -a recrawl=1 -a check_targets=1 && exec backlinks rank")
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     assert int(next(e["value"] for e in container["env"] if e["name"] == "MAX_IDLE_TIME_BEFORE_CLOSE")) > 0
 
@@ -93,6 +93,7 @@ def test_systemd_units_verify(tmp_path):
     service = (DEPLOY / "systemd" / "backlinkspider-recrawl.service").read_text()
     assert "-a recrawl=1 -a check_targets=1" in service
     assert "\nExecStartPost=/opt/backlinkspider/.venv/bin/backlinks rank\n" in service
-    done = subprocess.run(["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", *sorted(str(p) for p in tmp_path.iterdir())], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr

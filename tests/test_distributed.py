@@ -70,8 +70,10 @@ def test_kill_9_mid_crawl_loses_nothing(mongo_uri, db, web, redis_server):
     slow = {"DOWNLOAD_DELAY": "0.2", "FRONTIER_PREFETCH": "4"}
     victim = Worker(mongo_uri, db, web.url, redis_server.url, "-a", f"seeds={SEEDS}", "-a", TARGETS, **slow)
     client = redis_server.client()
-    wait_for(lambda: len(web.requests) - before >= 8 and int(client.hget("backlinks:stats", "leased") or 0),
-             what="the first worker holding leases")
+    wait_for(
+        lambda: len(web.requests) - before >= 8 and int(client.hget("backlinks:stats", "leased") or 0),
+        what="the first worker holding leases",
+    )
     victim.kill()
     held = client.hgetall(next(iter(client.scan_iter("backlinks:leases:*"))))
     assert held, "the killed worker held no lease"
@@ -88,8 +90,9 @@ def test_kill_9_mid_crawl_loses_nothing(mongo_uri, db, web, redis_server):
 
 def test_redis_restart_mid_crawl_resumes(mongo_uri, db, web, redis_server):
     before = len(web.requests)
-    worker = Worker(mongo_uri, db, web.url, redis_server.url, "-a", f"seeds={SEEDS}", "-a", TARGETS,
-                    DOWNLOAD_DELAY="0.2")
+    worker = Worker(
+        mongo_uri, db, web.url, redis_server.url, "-a", f"seeds={SEEDS}", "-a", TARGETS, DOWNLOAD_DELAY="0.2"
+    )
     wait_for(lambda: len(web.requests) - before >= 6, what="the crawl under way")
     redis_server.stop()  # the append-only file keeps the frontier
     time.sleep(1.5)
@@ -101,16 +104,28 @@ def test_redis_restart_mid_crawl_resumes(mongo_uri, db, web, redis_server):
 
 def test_seeds_pushed_mid_crawl_start_within_seconds(mongo_uri, db, web, redis_server):
     before = len(web.requests)
-    worker = Worker(mongo_uri, db, web.url, redis_server.url, "-a", f"seeds={sites.SEEDS[0]}", "-a", TARGETS,
-                    DOWNLOAD_DELAY="0.25", CONCURRENT_REQUESTS_PER_DOMAIN="1")
+    worker = Worker(
+        mongo_uri,
+        db,
+        web.url,
+        redis_server.url,
+        "-a",
+        f"seeds={sites.SEEDS[0]}",
+        "-a",
+        TARGETS,
+        DOWNLOAD_DELAY="0.25",
+        CONCURRENT_REQUESTS_PER_DOMAIN="1",
+    )
     wait_for(lambda: len(web.requests) - before >= 4, what="the crawl under way")
     client = redis_server.client()
     assert int(client.hget("backlinks:stats", "queued") or 0) > 0, "the queue should be busy"
     pushed = time.monotonic()
     client.lpush("backlinks:start_urls", sites.SEEDS[1])
     host = sites.SEEDS[1].split("/")[2]
-    started = wait_for(lambda: next((at for at, h, p in web.arrivals[before:] if h == host and p == "/"), None),
-                       what="the new seed fetched")
+    started = wait_for(
+        lambda: next((at for at, h, p in web.arrivals[before:] if h == host and p == "/"), None),
+        what="the new seed fetched",
+    )
     assert started - pushed < 3.0
     worker.wait()
     assert stored(db) == sites.EXPECTED_TARGET_LINKS
@@ -118,14 +133,22 @@ def test_seeds_pushed_mid_crawl_start_within_seconds(mongo_uri, db, web, redis_s
 
 def test_no_worker_wipes_the_frontier_only_reset_does(mongo_uri, db, web, redis_server):
     before = len(web.requests)
-    first = Worker(mongo_uri, db, web.url, redis_server.url, "-a", f"seeds={SEEDS}", "-a", TARGETS,
-                   DOWNLOAD_DELAY="0.2")
+    first = Worker(
+        mongo_uri, db, web.url, redis_server.url, "-a", f"seeds={SEEDS}", "-a", TARGETS, DOWNLOAD_DELAY="0.2"
+    )
     wait_for(lambda: len(web.requests) - before >= 4, what="the crawl under way")
     status = _cli("status", "--json", "--redis-url", redis_server.url)
     assert json.loads(status.stdout)["workers_alive"] == 1
     assert _cli("reset", "--redis-url", redis_server.url, check=False).returncode == 1  # a worker is alive
-    wiper = Worker(mongo_uri, db, web.url, redis_server.url,
-                   SCHEDULER_FLUSH_ON_START="1", SCHEDULER_PERSIST="0", DOWNLOAD_DELAY="0.2")
+    wiper = Worker(
+        mongo_uri,
+        db,
+        web.url,
+        redis_server.url,
+        SCHEDULER_FLUSH_ON_START="1",
+        SCHEDULER_PERSIST="0",
+        DOWNLOAD_DELAY="0.2",
+    )
     crawls = [first.wait(), wiper.wait()]
     assert "SCHEDULER_FLUSH_ON_START is ignored" in crawls[1].stderr
     assert stored(db) == sites.EXPECTED_TARGET_LINKS
@@ -140,8 +163,9 @@ def test_no_worker_wipes_the_frontier_only_reset_does(mongo_uri, db, web, redis_
 
 
 def _cli(*args, check=True):
-    done = subprocess.run([sys.executable, "-m", "backlinkspider.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "backlinkspider.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     if check:
         assert done.returncode == 0, done.stderr
     return done

@@ -9,7 +9,9 @@ def links(html, url=PAGE):
 
 def test_a_and_area_are_links():
     assert links('<a href="/x">X</a><map><area href="/y" alt="Y region"></map>') == [
-        ("http://site.com/x", "X", [], "text"), ("http://site.com/y", "Y region", [], "image")]
+        ("http://site.com/x", "X", [], "text"),
+        ("http://site.com/y", "Y region", [], "image"),
+    ]
 
 
 def test_elements_without_href_are_not_links():
@@ -26,14 +28,17 @@ def test_relative_base_href_resolves_against_the_page():
 
 
 def test_comments_and_script_text_are_not_links():
-    html = ('<!-- <a href="/c">c</a> --><script>x = "<a href=/s>s</a>"</script><noscript></noscript>'
-            '<a href="/real">r</a>')
+    html = (
+        '<!-- <a href="/c">c</a> --><script>x = "<a href=/s>s</a>"</script><noscript></noscript><a href="/real">r</a>'
+    )
     assert [u for u, *_ in links(html)] == ["http://site.com/real"]
 
 
 def test_only_http_targets():
-    html = ''.join(f'<a href="{h}">x</a>' for h in
-                   ["mailto:a@b.com", "javascript:go()", "tel:1", "data:,x", "ftp://f.com/", "https://ok.com/"])
+    html = "".join(
+        f'<a href="{h}">x</a>'
+        for h in ["mailto:a@b.com", "javascript:go()", "tel:1", "data:,x", "ftp://f.com/", "https://ok.com/"]
+    )
     page = extract(html, PAGE)
     assert [link.url for link in page.links] == ["https://ok.com/"]
     assert page.links_found == 6
@@ -57,8 +62,11 @@ def test_rel_tokens():
 
 
 def test_meta_robots_and_title():
-    page = extract('<head><title> A\n title </title><meta name="GoogleBot" content="NoFollow">'
-                   '<meta name="bingbot" content="noindex"></head>', PAGE)
+    page = extract(
+        '<head><title> A\n title </title><meta name="GoogleBot" content="NoFollow">'
+        '<meta name="bingbot" content="noindex"></head>',
+        PAGE,
+    )
     assert page.title == "A title"
     assert page.directives == {"nofollow"}
 

@@ -46,8 +46,7 @@ def pipeline(db, monkeypatch):
 
 def test_a_write_that_fails_twice_is_sent_again_and_lands(pipeline):
     pipeline.db = {"backlinks": Flaky(pipeline.real.backlinks, failures=2)}
-    ok, inserted = pipeline._bulk("backlinks", [UpdateOne({"k": i}, {"$set": {"k": i}}, upsert=True)
-                                                for i in range(3)])
+    ok, inserted = pipeline._bulk("backlinks", [UpdateOne({"k": i}, {"$set": {"k": i}}, upsert=True) for i in range(3)])
     assert ok and len(inserted) == 3 and pipeline.real.backlinks.count_documents({}) == 3
     assert pipeline.stats.get_value("backlinks/mongo/retries") == 2
     assert pipeline.stats.get_value("backlinks/mongo/backlinks_lost") is None

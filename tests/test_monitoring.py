@@ -23,17 +23,31 @@ from tests.support.distributed import Worker, wait_for
 from tests.web import monitoring as web_
 from tests.web.monitoring import A, N
 
-ARGS = ("-a", f"seeds={web_.SEED}", "-a", f"targets={web_.TARGET}", "-a", "check_targets=1",
-        "-a", "follow_redirects_to_targets=1")
+ARGS = (
+    "-a",
+    f"seeds={web_.SEED}",
+    "-a",
+    f"targets={web_.TARGET}",
+    "-a",
+    "check_targets=1",
+    "-a",
+    "follow_redirects_to_targets=1",
+)
 SETTINGS = {"LOST_AFTER_FAILED_VISITS": "2"}
 
 FIRST = {  # (source, target, anchor) of every backlink the first crawl stores
-    (f"{N}/a.html", f"{A}/pricing", "Pricing"), (f"{N}/a.html", f"{A}/blog", "Blog"),
-    (f"{N}/a.html", f"{A}/old-page", "Old"), (f"{N}/a.html", f"{A}/private-area", "Private"),
-    (f"{N}/a.html", f"{A}/slow", "Slow"), (f"{N}/a.html", f"{A}/promo", "short link"),
-    (f"{N}/b.html", f"{A}/features", "Features"), (f"{N}/c.html", f"{A}/docs", "Docs"),
-    (f"{N}/d.html", f"{A}/about", "About"), (f"{N}/e.html", f"{A}/contact", "Contact"),
-    (f"{N}/f.html", f"{A}/team", "Team"), (f"{N}/g.html", f"{A}/careers", "Careers"),
+    (f"{N}/a.html", f"{A}/pricing", "Pricing"),
+    (f"{N}/a.html", f"{A}/blog", "Blog"),
+    (f"{N}/a.html", f"{A}/old-page", "Old"),
+    (f"{N}/a.html", f"{A}/private-area", "Private"),
+    (f"{N}/a.html", f"{A}/slow", "Slow"),
+    (f"{N}/a.html", f"{A}/promo", "short link"),
+    (f"{N}/b.html", f"{A}/features", "Features"),
+    (f"{N}/c.html", f"{A}/docs", "Docs"),
+    (f"{N}/d.html", f"{A}/about", "About"),
+    (f"{N}/e.html", f"{A}/contact", "Contact"),
+    (f"{N}/f.html", f"{A}/team", "Team"),
+    (f"{N}/g.html", f"{A}/careers", "Careers"),
     (f"{N}/h.html", f"{A}/partners", "Partners"),
 }
 OLD = (f"{N}/a.html", f"{A}/old-page", "Old")
@@ -46,8 +60,13 @@ CONTACT = (f"{N}/e.html", f"{A}/contact", "Contact")
 TEAM = (f"{N}/f.html", f"{A}/team", "Team")
 CAREERS = (f"{N}/g.html", f"{A}/careers", "Careers")
 PARTNERS = (f"{N}/h.html", f"{A}/partners", "Partners")
-LOST_IN_STAGE_2 = {OLD: "link_removed", DOCS: "page_not_found", ABOUT: "page_redirected",
-                   TEAM: "page_noindex", CAREERS: "page_redirected"}
+LOST_IN_STAGE_2 = {
+    OLD: "link_removed",
+    DOCS: "page_not_found",
+    ABOUT: "page_redirected",
+    TEAM: "page_noindex",
+    CAREERS: "page_redirected",
+}
 
 
 def _key(doc):
@@ -84,9 +103,15 @@ def history(mongo_uri, tmp_path_factory):
         before = len(proxy.requests)
         run = run_crawl(mongo_uri, db.name, proxy, *ARGS, *extra, **SETTINGS)
         assert "Deprecat" not in run.stderr, run.stderr[-3000:]
-        steps.append({"backlinks": _backlinks(db), "events": list(db[EVENTS].find()),
-                      "requests": proxy.requests[before:], "crawl": run,
-                      "pages": {p["url"]: p for p in db[PAGES].find()}})
+        steps.append(
+            {
+                "backlinks": _backlinks(db),
+                "events": list(db[EVENTS].find()),
+                "requests": proxy.requests[before:],
+                "crawl": run,
+                "pages": {p["url"]: p for p in db[PAGES].find()},
+            }
+        )
 
     crawl()
     site.stage = 2
@@ -143,14 +168,14 @@ def test_target_checks(history):
     assert second["backlinks"][pricing]["broken"] is True
     assert second["backlinks"][pricing]["target_status"] == 404
     assert fourth["backlinks"][pricing]["broken"] is False
-    assert {k for k, d in fourth["backlinks"].items() if d["broken"]} == {
-        (f"{N}/a.html", f"{A}/slow", "Slow")}
+    assert {k for k, d in fourth["backlinks"].items() if d["broken"]} == {(f"{N}/a.html", f"{A}/slow", "Slow")}
 
 
 def test_recrawl_marks_what_was_lost_and_why(history):
     first, second = history[0], history[1]
-    assert {k: d["lost_reason"] for k, d in second["backlinks"].items()
-            if d.get("lost_at") is not None} == LOST_IN_STAGE_2
+    assert {
+        k: d["lost_reason"] for k, d in second["backlinks"].items() if d.get("lost_at") is not None
+    } == LOST_IN_STAGE_2
     for key in LOST_IN_STAGE_2:
         doc = second["backlinks"][key]
         assert doc["lost_at"] > first["backlinks"][key]["last_seen"]
@@ -169,27 +194,30 @@ def test_recrawl_marks_what_was_lost_and_why(history):
 
 def test_events_match_the_changes_exactly(history):
     first, second, third, fourth = history
-    crawl2 = second["events"][len(first["events"]):]
+    crawl2 = second["events"][len(first["events"]) :]
     assert Counter((e["type"], _key(e), e.get("reason")) for e in crawl2) == Counter(
         [("lost", k, r) for k, r in LOST_IN_STAGE_2.items()]
-        + [("new", NEW, None), ("new", ABOUT2, None), ("link_type_changed", FEATURES, None)])
+        + [("new", NEW, None), ("new", ABOUT2, None), ("link_type_changed", FEATURES, None)]
+    )
     changed = next(e for e in crawl2 if e["type"] == "link_type_changed")
     assert changed["old_link_types"] == ["follow"] and changed["link_types"] == ["sponsored"]
     assert all(e["target_domain"] == "acme-tools.com" for e in crawl2)
-    crawl3 = third["events"][len(second["events"]):]
+    crawl3 = third["events"][len(second["events"]) :]
     assert [(e["type"], _key(e), e["reason"]) for e in crawl3] == [("lost", CONTACT, "page_error")]
     assert third["backlinks"][CONTACT]["lost_reason"] == "page_error"
-    crawl4 = fourth["events"][len(third["events"]):]
+    crawl4 = fourth["events"][len(third["events"]) :]
     recovered = set(LOST_IN_STAGE_2) | {CONTACT}
     assert Counter((e["type"], _key(e)) for e in crawl4) == Counter(
-        [("recovered", k) for k in recovered]
-        + [("lost", NEW), ("lost", ABOUT2), ("link_type_changed", FEATURES)])
+        [("recovered", k) for k in recovered] + [("lost", NEW), ("lost", ABOUT2), ("link_type_changed", FEATURES)]
+    )
 
 
 def test_links_back_clear_lost(history):
     fourth = history[3]
     assert {k: d["lost_reason"] for k, d in fourth["backlinks"].items() if d.get("lost_at") is not None} == {
-        NEW: "link_removed", ABOUT2: "page_not_found"}
+        NEW: "link_removed",
+        ABOUT2: "page_not_found",
+    }
     assert fourth["backlinks"][FEATURES]["link_types"] == ["follow"]
     assert fourth["backlinks"][CONTACT]["failed_visits"] == 0
     assert "lost_reason" not in fourth["backlinks"][TEAM]
@@ -211,11 +239,24 @@ def test_check_targets_command(mongo_uri, db, tmp_path):
         assert db[BACKLINKS].count_documents({"target_checked_at": {"$exists": True}}) == 0
         site.stage = 2  # /pricing is 404 now
         before = len(proxy.requests)
-        env = {**os.environ, "http_proxy": proxy.url, "MONGO_URI": mongo_uri, "MONGO_DATABASE": db.name,
-               "DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "0", "DOWNLOAD_DELAY": "0"}
+        env = {
+            **os.environ,
+            "http_proxy": proxy.url,
+            "MONGO_URI": mongo_uri,
+            "MONGO_DATABASE": db.name,
+            "DOWNLOAD_TIMEOUT": "2",
+            "RETRY_TIMES": "0",
+            "DOWNLOAD_DELAY": "0",
+        }
         env.pop("REDIS_URL", None)
-        done = subprocess.run([BACKLINKS_SCRIPT, "check-targets", "acme-tools.com"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [BACKLINKS_SCRIPT, "check-targets", "acme-tools.com"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         requested = proxy.requests[before:]
     finally:
@@ -230,10 +271,12 @@ def test_check_targets_command(mongo_uri, db, tmp_path):
 def _summary(step) -> tuple:
     """What a step left in the store, without times and ids."""
     docs = step["backlinks"]
-    return ({k: d.get("lost_reason") for k, d in docs.items()},
-            {k: (d.get("broken"), d.get("target_status"), d.get("target_final_url")) for k, d in docs.items()},
-            {k: d["link_types"] for k, d in docs.items()},
-            Counter((e["type"], _key(e), e.get("reason")) for e in step["events"]))
+    return (
+        {k: d.get("lost_reason") for k, d in docs.items()},
+        {k: (d.get("broken"), d.get("target_status"), d.get("target_final_url")) for k, d in docs.items()},
+        {k: d["link_types"] for k, d in docs.items()},
+        Counter((e["type"], _key(e), e.get("reason")) for e in step["events"]),
+    )
 
 
 def test_distributed_workers_monitor_exactly_as_one_machine(history, mongo_uri, db, redis_server):
@@ -254,8 +297,9 @@ def test_distributed_workers_monitor_exactly_as_one_machine(history, mongo_uri, 
             first = Worker(mongo_uri, db, proxy.url, redis_server.url, *ARGS, *extra, **SETTINGS)
             # As OPERATIONS.md says: the targets are shared before another worker joins.
             wait_for(lambda: redis.exists("backlinks:targets"), what="the first worker's targets in Redis")
-            second = Worker(mongo_uri, db, proxy.url, redis_server.url, "-a", "follow_redirects_to_targets=1",
-                            **SETTINGS)
+            second = Worker(
+                mongo_uri, db, proxy.url, redis_server.url, "-a", "follow_redirects_to_targets=1", **SETTINGS
+            )
             for worker in (first, second):
                 assert "Deprecat" not in worker.wait().stderr
             steps.append({"backlinks": _backlinks(db), "events": list(db[EVENTS].find())})

@@ -42,9 +42,11 @@ class Network:
         self.gateway = f"{SUBNET.format(self.octet)}.1"
 
     def up(self) -> Network:
-        for args in (("link", "add", self.bridge, "type", "bridge"),
-                     ("addr", "add", f"{self.gateway}/24", "dev", self.bridge),
-                     ("link", "set", self.bridge, "up")):
+        for args in (
+            ("link", "add", self.bridge, "type", "bridge"),
+            ("addr", "add", f"{self.gateway}/24", "dev", self.bridge),
+            ("link", "set", self.bridge, "up"),
+        ):
             done = _ip(*args)
             if done.returncode:
                 raise OSError(done.stderr.strip())
@@ -55,13 +57,15 @@ class Network:
         index = len(self.namespaces) + 10
         ns, host_end = f"bl{self.tag}{name}", f"v{self.tag}{index}"
         address = f"{SUBNET.format(self.octet)}.{index}"
-        for args in (("netns", "add", ns),
-                     ("link", "add", host_end, "type", "veth", "peer", "name", "eth0", "netns", ns),
-                     ("link", "set", host_end, "master", self.bridge),
-                     ("link", "set", host_end, "up"),
-                     ("-n", ns, "addr", "add", f"{address}/24", "dev", "eth0"),
-                     ("-n", ns, "link", "set", "eth0", "up"),
-                     ("-n", ns, "link", "set", "lo", "up")):
+        for args in (
+            ("netns", "add", ns),
+            ("link", "add", host_end, "type", "veth", "peer", "name", "eth0", "netns", ns),
+            ("link", "set", host_end, "master", self.bridge),
+            ("link", "set", host_end, "up"),
+            ("-n", ns, "addr", "add", f"{address}/24", "dev", "eth0"),
+            ("-n", ns, "link", "set", "eth0", "up"),
+            ("-n", ns, "link", "set", "lo", "up"),
+        ):
             done = _ip(*args)
             if done.returncode:
                 raise OSError(f"ip {' '.join(args)}: {done.stderr.strip()}")
@@ -101,9 +105,24 @@ def test_workers_on_separate_machines_store_the_single_machine_result(network, t
     mongo_ns, mongo_ip = network.machine("mongo")
     redis_server = RedisServer(tmp_path / "redis", host=redis_ip, port=6379)
     redis_server.start(prefix=["ip", "netns", "exec", redis_ns])
-    mongo = subprocess.Popen(["ip", "netns", "exec", mongo_ns, _find_executable(), "--host", mongo_ip,
-                              "--port", "27017", "--storage-path", str(tmp_path / "mongo"), "--standalone"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    mongo = subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            mongo_ns,
+            _find_executable(),
+            "--host",
+            mongo_ip,
+            "--port",
+            "27017",
+            "--storage-path",
+            str(tmp_path / "mongo"),
+            "--standalone",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     mongo_uri = f"mongodb://{mongo_ip}:27017/?directConnection=true"
     client = pymongo.MongoClient(mongo_uri, tz_aware=True, serverSelectionTimeoutMS=30000)
     client.admin.command("ping")
@@ -113,12 +132,17 @@ def test_workers_on_separate_machines_store_the_single_machine_result(network, t
         workers = []
         for i, args in enumerate([("-a", f"seeds={SEEDS}", "-a", TARGETS), ()]):
             ns, _ = network.machine(f"w{i}")
-            cmd, env = crawl_command(mongo_uri, db.name, web.url, *args,
-                                     **{**DISTRIBUTED, "DOWNLOAD_DELAY": "0.1"})
+            cmd, env = crawl_command(mongo_uri, db.name, web.url, *args, **{**DISTRIBUTED, "DOWNLOAD_DELAY": "0.1"})
             env["REDIS_URL"] = redis_server.url
             log = tempfile.TemporaryFile(mode="w+")
-            workers.append((subprocess.Popen(["ip", "netns", "exec", ns, *cmd], cwd=ROOT, env=env,
-                                             stdout=subprocess.DEVNULL, stderr=log), log))
+            workers.append(
+                (
+                    subprocess.Popen(
+                        ["ip", "netns", "exec", ns, *cmd], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log
+                    ),
+                    log,
+                )
+            )
             if i == 0:
                 wait_for(lambda: redis_server.client().hget("backlinks:stats", "seen"), what="seeds")
         crawls = []

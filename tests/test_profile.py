@@ -45,14 +45,16 @@ def expected_profile(now: datetime) -> dict:
         "link_types": {"follow": 5, "nofollow": 2, "sponsored": 1, "ugc": 1},  # 1 2 5 7 12 | 3 4 | 6 | 4
         "kinds": {"text": 6, "image": 1, "redirect": 1},
         "top_referring_domains": [
-            {"domain": "diy-talk.net", "authority": 12.0, "backlinks": 3, "follow": 2,
-             "first_seen": iso(60, now)},
-            {"domain": "example.org", "authority": 40.5, "backlinks": 3, "follow": 2,
-             "first_seen": iso(40, now)},
-            {"domain": "example.com", "authority": None, "backlinks": 1, "follow": 1,
-             "first_seen": iso(2, now)},
-            {"domain": "janedoe.blogspot.com", "authority": 3.1, "backlinks": 1, "follow": 0,
-             "first_seen": iso(5, now)},
+            {"domain": "diy-talk.net", "authority": 12.0, "backlinks": 3, "follow": 2, "first_seen": iso(60, now)},
+            {"domain": "example.org", "authority": 40.5, "backlinks": 3, "follow": 2, "first_seen": iso(40, now)},
+            {"domain": "example.com", "authority": None, "backlinks": 1, "follow": 1, "first_seen": iso(2, now)},
+            {
+                "domain": "janedoe.blogspot.com",
+                "authority": 3.1,
+                "backlinks": 1,
+                "follow": 0,
+                "first_seen": iso(5, now),
+            },
         ],
         "top_anchors": [
             {"anchor": "acme tools", "referring_domains": 2, "backlinks": 3},
@@ -63,11 +65,9 @@ def expected_profile(now: datetime) -> dict:
             {"anchor": "spades", "referring_domains": 1, "backlinks": 1},
         ],
         "top_target_pages": [
-            {"target_url": f"https://{ACME}/spades", "referring_domains": 3, "backlinks": 3,
-             "target_status": 200},
+            {"target_url": f"https://{ACME}/spades", "referring_domains": 3, "backlinks": 3, "target_status": 200},
             {"target_url": f"https://{ACME}/", "referring_domains": 2, "backlinks": 3, "target_status": 200},
-            {"target_url": f"https://{ACME}/old", "referring_domains": 1, "backlinks": 2,
-             "target_status": 404},
+            {"target_url": f"https://{ACME}/old", "referring_domains": 1, "backlinks": 2, "target_status": 404},
         ],
         "new_and_lost": {
             "source": "events",
@@ -75,9 +75,18 @@ def expected_profile(now: datetime) -> dict:
             "last_30_days": {"new": 6, "lost": 3, "recovered": 1, "link_type_changed": 1},
         },
         # 9 is broken too, but lost
-        "broken": {"backlinks": 2, "target_pages": [
-            {"target_url": f"https://{ACME}/old", "target_status": 404, "target_error": "",
-             "referring_domains": 1, "backlinks": 2}]},
+        "broken": {
+            "backlinks": 2,
+            "target_pages": [
+                {
+                    "target_url": f"https://{ACME}/old",
+                    "target_status": 404,
+                    "target_error": "",
+                    "referring_domains": 1,
+                    "backlinks": 2,
+                }
+            ],
+        },
     }
 
 
@@ -94,11 +103,13 @@ def test_report_json_gives_every_figure_of_the_known_store(known):
 
 def test_profile_api_is_what_the_report_prints(known):
     db, now = known
-    profile = json.loads(json.dumps(store.profile(db, ACME, now=now),
-                                    default=lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    profile = json.loads(
+        json.dumps(store.profile(db, ACME, now=now), default=lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    )
     assert profile == expected_profile(now)
     assert store.profile(db, ACME, top=1, now=now)["top_anchors"] == [
-        {"anchor": "acme tools", "referring_domains": 2, "backlinks": 3}]
+        {"anchor": "acme tools", "referring_domains": 2, "backlinks": 3}
+    ]
 
 
 def test_new_and_lost_without_events_come_from_first_seen_and_lost_at(known):
@@ -126,9 +137,16 @@ def test_report_tables_in_the_terminal(known):
     db, now = known
     out = cli(db, "report", f"https://www.{ACME}/some/page").stdout  # a URL means its domain
     assert f"Backlink profile of {ACME}" in out and "authority 55.0" in out
-    for line in (r"backlinks\s+10\s+8\s+2", r"referring domains\s+5\s+4\s+1",
-                 r"follow\s+5\s+62%", r"redirect\s+1\s+12%", r"diy-talk\.net\s+12\.0\s+3\s+2",
-                 r"example\.com\s+–\s+1\s+1", r"new\s+3\s+6", r"/old\s+404\s+1\s+2"):
+    for line in (
+        r"backlinks\s+10\s+8\s+2",
+        r"referring domains\s+5\s+4\s+1",
+        r"follow\s+5\s+62%",
+        r"redirect\s+1\s+12%",
+        r"diy-talk\.net\s+12\.0\s+3\s+2",
+        r"example\.com\s+–\s+1\s+1",
+        r"new\s+3\s+6",
+        r"/old\s+404\s+1\s+2",
+    ):
         assert __import__("re").search(line, out), (line, out)
     assert "Broken backlinks: 2 live backlinks" in out
 
@@ -164,8 +182,7 @@ def test_export_csv_has_the_tracking_sheet_columns_and_rows(known):
         f"{iso(15, now)},page_not_found,404",
     ]
     rows = list(csv.DictReader(io.StringIO(cli(db, "export", ACME).stdout)))
-    assert [r["referring_page"] for r in rows] == [known_store.BACKLINKS[n][0]
-                                                    for n in (1, 2, 3, 4, 5, 6, 7, 12, 8, 9)]
+    assert [r["referring_page"] for r in rows] == [known_store.BACKLINKS[n][0] for n in (1, 2, 3, 4, 5, 6, 7, 12, 8, 9)]
     assert {r["link_type"] for r in rows} == {"follow", "nofollow", "nofollow ugc", "sponsored"}
     assert rows[3]["lost_at"] == "" and rows[3]["domain_authority"] == "12.0"
 
@@ -175,12 +192,16 @@ def test_export_filters_and_jsonl(known):
     lines = cli(db, "export", ACME, "--format", "jsonl", "--live", "--link-type", "nofollow,sponsored").stdout
     rows = [json.loads(line) for line in lines.splitlines()]
     assert [(r["referring_page"], r["link_type"]) for r in rows] == [
-        ("http://www.example.org/b", "nofollow"), ("http://forum.diy-talk.net/t1", "nofollow ugc"),
-        ("http://janedoe.blogspot.com/p", "sponsored")]
+        ("http://www.example.org/b", "nofollow"),
+        ("http://forum.diy-talk.net/t1", "nofollow ugc"),
+        ("http://janedoe.blogspot.com/p", "sponsored"),
+    ]
     assert rows[0]["domain_authority"] == 40.5 and rows[0]["lost_at"] is None
     assert rows[0]["first_seen"] == iso(10, now) and rows[0]["target_status"] == 200
-    follow = [json.loads(line) for line in cli(db, "export", ACME, "--format", "jsonl",
-                                               "--link-type", "follow").stdout.splitlines()]
+    follow = [
+        json.loads(line)
+        for line in cli(db, "export", ACME, "--format", "jsonl", "--link-type", "follow").stdout.splitlines()
+    ]
     assert len(follow) == 7  # 1 2 5 7 12, and lost 8 9
     done = cli(db, "export", ACME, "--link-type", "dofollow", check=False)
     assert done.returncode != 0 and "unknown link type(s) dofollow" in done.stderr
@@ -196,13 +217,20 @@ def test_disavow_file_lists_weak_and_listed_domains(known, tmp_path):
     assert lines[1].startswith("# Generated by backlinkspider")
     assert [line for line in lines if not line.startswith("#")] == [
         # example.com is unrated (0), example.net 0.0, janedoe.blogspot.com 3.1; not example.org, diy-talk.net
-        "domain:example.com", "domain:example.net", "domain:janedoe.blogspot.com", "domain:spam.example",
+        "domain:example.com",
+        "domain:example.net",
+        "domain:janedoe.blogspot.com",
+        "domain:spam.example",
         "http://bad.example/page.html",
     ]
     assert "# 3 of 5 referring domains have authority <= 5 (backlinks rank)" in lines
     only = cli(db, "disavow", ACME, "--max-authority", "12").stdout
     assert [line for line in only.splitlines() if not line.startswith("#")] == [
-        "domain:diy-talk.net", "domain:example.com", "domain:example.net", "domain:janedoe.blogspot.com"]
+        "domain:diy-talk.net",
+        "domain:example.com",
+        "domain:example.net",
+        "domain:janedoe.blogspot.com",
+    ]
     assert cli(db, "disavow", ACME, check=False).returncode == 2  # neither option: nothing to do
     db[store.DOMAINS].drop()
     done = cli(db, "disavow", ACME, "--max-authority", "5", check=False)
@@ -213,15 +241,17 @@ def _stages(plan) -> list[str]:
     """Every ``stage`` of an explain document, however the server nests them."""
     if isinstance(plan, dict):
         return ([plan["stage"]] if isinstance(plan.get("stage"), str) else []) + [
-            s for v in plan.values() for s in _stages(v)]
+            s for v in plan.values() for s in _stages(v)
+        ]
     if isinstance(plan, list):
         return [s for v in plan for s in _stages(v)]
     return []
 
 
 def _explain(db, collection: str, pipeline: list[dict]) -> list[str]:
-    return _stages(db.command("explain", {"aggregate": collection, "pipeline": pipeline, "cursor": {}},
-                              verbosity="queryPlanner"))
+    return _stages(
+        db.command("explain", {"aggregate": collection, "pipeline": pipeline, "cursor": {}}, verbosity="queryPlanner")
+    )
 
 
 def test_every_report_query_starts_from_an_index(known):
@@ -254,9 +284,12 @@ def test_pipelines_are_printed_for_mongosh(known):
 
 
 def test_an_unreachable_store_is_one_clear_line():
-    done = subprocess.run([BACKLINKS, "export", ACME, "--mongo-uri",
-                           "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [BACKLINKS, "export", ACME, "--mongo-uri", "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("backlinks export: MongoDB: 127.0.0.1:9")
 
@@ -264,15 +297,22 @@ def test_an_unreachable_store_is_one_clear_line():
 def test_export_into_a_closed_pipe_ends_quietly(known):
     db, now = known
     uri = f"mongodb://{db.client.address[0]}:{db.client.address[1]}/?directConnection=true"
-    export = subprocess.Popen([BACKLINKS, "export", ACME, "--mongo-uri", uri, "--database", db.name],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    export = subprocess.Popen(
+        [BACKLINKS, "export", ACME, "--mongo-uri", uri, "--database", db.name],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     export.stdout.close()  # the reader is gone before the first row: `| head -0`
     assert export.wait(timeout=60) in (0, 1)
     assert b"Traceback" not in export.stderr.read()
 
 
 def test_a_missing_file_is_one_clear_line(tmp_path):
-    done = subprocess.run([BACKLINKS, "disavow", ACME, "--domains", str(tmp_path / "none.txt")],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [BACKLINKS, "disavow", ACME, "--domains", str(tmp_path / "none.txt")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("backlinks disavow: [Errno 2] No such file or directory")

@@ -25,8 +25,7 @@ def test_pagerank_of_a_graph_computed_by_hand():
     #   => x_a = 0.13340625 / 0.2775,  x_b = 0.060625 + 0.85 x_a
     x_a = 0.13340625 / 0.2775
     x_b = 0.060625 + 0.85 * x_a
-    ranking = pagerank(["a", "b", "c"], np.array([2, 2, 0, 1]), np.array([0, 1, 1, 0]),
-                       np.array([3.0, 1.0, 1.0, 1.0]))
+    ranking = pagerank(["a", "b", "c"], np.array([2, 2, 0, 1]), np.array([0, 1, 1, 0]), np.array([3.0, 1.0, 1.0, 1.0]))
     assert ranking.pagerank == pytest.approx([x_a, x_b, 0.05], abs=1e-12)
     assert ranking.floor == pytest.approx(0.05)
     assert list(ranking.referring) == [2, 2, 0]
@@ -44,13 +43,18 @@ def test_pagerank_matches_networkx_on_a_random_weighted_graph():
     graph.add_edge(2100, 0, weight=0)  # a nofollow-only pair: a node, no rank passed
     edges = list(graph.edges(data="weight"))
     nodes = list(graph.nodes)
-    ranking = pagerank([str(n) for n in nodes], np.array([u for u, _, _ in edges]),
-                       np.array([v for _, v, _ in edges]), np.array([w for _, _, w in edges], dtype=float))
+    ranking = pagerank(
+        [str(n) for n in nodes],
+        np.array([u for u, _, _ in edges]),
+        np.array([v for _, v, _ in edges]),
+        np.array([w for _, _, w in edges], dtype=float),
+    )
     expected = nx.pagerank(graph, alpha=0.85, weight="weight", tol=1e-13, max_iter=1000)
     assert np.abs(ranking.pagerank - np.array([expected[n] for n in nodes])).max() < 1e-6
     assert ranking.pagerank.sum() == pytest.approx(1.0)
-    assert list(ranking.referring) == [sum(1 for u in graph.predecessors(n) if graph[u][n]["weight"] > 0)
-                                       for n in nodes]
+    assert list(ranking.referring) == [
+        sum(1 for u in graph.predecessors(n) if graph[u][n]["weight"] > 0) for n in nodes
+    ]
 
 
 def test_pagerank_of_nothing_and_of_a_graph_without_weight():
@@ -62,8 +66,12 @@ def test_pagerank_of_nothing_and_of_a_graph_without_weight():
 # The live, followed, external links of tests/support/known_store.py, domain to domain, weighted by
 # distinct linking pages: 3 (nofollow), 4 (ugc), 6 (sponsored) pass nothing, 8 and 9 are lost,
 # 10 is internal.
-KNOWN_GRAPH = {("example.org", ACME): 1, ("example.org", "other.com"): 1,
-               ("diy-talk.net", ACME): 2, ("example.com", ACME): 1}
+KNOWN_GRAPH = {
+    ("example.org", ACME): 1,
+    ("example.org", "other.com"): 1,
+    ("diy-talk.net", ACME): 2,
+    ("example.com", ACME): 1,
+}
 KNOWN_NODES = {ACME, "other.com", "example.org", "diy-talk.net", "example.com"}
 
 
@@ -84,7 +92,12 @@ def test_rank_command_stores_authority_of_the_stores_graph(db):
         assert doc["pagerank"] == pytest.approx(expected[domain], abs=1e-9), domain
         assert set(doc) == {"domain", "authority", "referring_domains", "pagerank", "computed_at"}
     assert {d: docs[d]["referring_domains"] for d in docs} == {
-        ACME: 3, "other.com": 1, "example.org": 0, "diy-talk.net": 0, "example.com": 0}
+        ACME: 3,
+        "other.com": 1,
+        "example.org": 0,
+        "diy-talk.net": 0,
+        "example.com": 0,
+    }
     assert docs[ACME]["authority"] == 100.0 and docs["example.org"]["authority"] == 0.0
     assert 0 < docs["other.com"]["authority"] < 100
     assert [i["key"] for i in db[store.DOMAINS].list_indexes()] == [{"_id": 1}, {"domain": 1}]

@@ -33,8 +33,7 @@ def test_an_in_site_redirect_is_followed_past_the_seen_set():
 
 
 def test_a_redirect_back_into_its_chain_is_left_to_the_seen_set():
-    request, response = redirect("/start", **{SITE: "example.org",
-                                              REDIRECT_URLS: ["http://blog.example.org/start"]})
+    request, response = redirect("/start", **{SITE: "example.org", REDIRECT_URLS: ["http://blog.example.org/start"]})
     SiteRedirectMiddleware(crawler()).process_response(request, response)
     assert not request.dont_filter
 

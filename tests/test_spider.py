@@ -38,6 +38,7 @@ def response(url=PAGE, body=HTML % b"", status=200, cls=HtmlResponse, headers=No
 
 def parse(spider: BacklinksSpider, resp) -> tuple[list[Request], PageItem]:
     """Run ``parse`` to the end: the requests it yields, then its one item, last."""
+
     async def collect():
         return [out async for out in spider.parse(resp)]
 
@@ -54,7 +55,8 @@ def test_a_page_follows_its_site_once_and_records_the_rest():
     assert page.error == "" and page.title == "A post" and page.links_found == 5
     # Details only for the links the crawl can store: into the target.
     assert [(link.url, link.anchor, link.rel) for link in page.links] == [
-        ("https://acme-tools.com/spades", "Spades", ("nofollow",))]
+        ("https://acme-tools.com/spades", "Spades", ("nofollow",))
+    ]
     assert page.links_external == 2
     assert page.targets == frozenset({"acme-tools.com"})  # what the pipelines judge it by
     # A second page linking to the same URLs asks for none of them again.
@@ -65,13 +67,20 @@ def test_without_targets_every_external_link_is_detailed():
     _, page = parse(spider(), response())
     # Every external link, in document order; the in-site ones are only followed.
     assert [(link.url, link.anchor) for link in page.links] == [
-        ("https://acme-tools.com/spades", "Spades"), ("https://other.net/", "Other")]
+        ("https://acme-tools.com/spades", "Spades"),
+        ("https://other.net/", "Other"),
+    ]
     assert page.targets == frozenset()
 
 
 def test_a_redirect_off_the_site_is_recorded_not_followed():
-    resp = response(body=b"", status=301, cls=Response, headers={"Location": "https://elsewhere.net/"},
-                    **{REDIRECT_OFFSITE: "https://elsewhere.net/"})
+    resp = response(
+        body=b"",
+        status=301,
+        cls=Response,
+        headers={"Location": "https://elsewhere.net/"},
+        **{REDIRECT_OFFSITE: "https://elsewhere.net/"},
+    )
     s = spider()
     requests, page = parse(s, resp)
     assert requests == [] and page.status == 301 and page.error == "redirected_offsite"
@@ -85,11 +94,14 @@ def test_a_404_takes_no_links():
     assert s.crawler.stats.get_value("backlinks/pages/http_404") == 1
 
 
-@pytest.mark.parametrize("body, cls, error", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR<a href='/x'>", TextResponse, "binary"),
-    (b"%PDF-1.7 <a href='/x'>", Response, "not_html"),
-    (b'{"a": "<a href=/x>"}', TextResponse, "not_html"),
-])
+@pytest.mark.parametrize(
+    "body, cls, error",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR<a href='/x'>", TextResponse, "binary"),
+        (b"%PDF-1.7 <a href='/x'>", Response, "not_html"),
+        (b'{"a": "<a href=/x>"}', TextResponse, "not_html"),
+    ],
+)
 def test_a_body_that_is_not_html_takes_no_links(body, cls, error):
     requests, page = parse(spider(), response(body=body, cls=cls))
     assert requests == [] and page.links == [] and page.error == error
@@ -109,9 +121,16 @@ def test_an_x_robots_tag_header_counts_like_the_meta_tag():
 
 
 def test_the_urls_that_redirected_here_are_carried_canonical():
-    resp = response(url="HTTP://Blog.Example.org:80/post",
-                    **{REDIRECT_URLS: ["http://blog.example.org/old", "http://blog.example.org/post",
-                                       "http://BLOG.example.org/old"]})
+    resp = response(
+        url="HTTP://Blog.Example.org:80/post",
+        **{
+            REDIRECT_URLS: [
+                "http://blog.example.org/old",
+                "http://blog.example.org/post",
+                "http://BLOG.example.org/old",
+            ]
+        },
+    )
     _, page = parse(spider(), resp)
     assert page.url == PAGE
     assert page.redirected_from == ["http://blog.example.org/old"]

@@ -3,30 +3,42 @@ import pytest
 from backlinkspider.urls import canonicalize, host_of, registered_domain
 
 
-@pytest.mark.parametrize("href, base, expected", [
-    ("https://Acme.COM/a", None, "https://acme.com/a"),
-    ("HTTP://acme.com:80/a#frag", None, "http://acme.com/a"),
-    ("https://acme.com:443", None, "https://acme.com/"),
-    ("http://acme.com:8080/x?z=1&a=2", None, "http://acme.com:8080/x?z=1&a=2"),  # query kept as written
-    ("  \n/path/page.html\t ", "http://site.com/dir/", "http://site.com/path/page.html"),
-    ("page.html", "http://site.com/dir/index.html", "http://site.com/dir/page.html"),
-    ("//cdn.site.com/x", "https://site.com/", "https://cdn.site.com/x"),
-    ("http://bücher.de/straße", None, "http://xn--bcher-kva.de/stra%C3%9Fe"),
-    ("http://a.com/a b/%7Euser", None, "http://a.com/a%20b/%7Euser"),
-    ("http://a.com/%zz", None, "http://a.com/%zz"),
-    ("#top", "http://site.com/p?q=1", "http://site.com/p?q=1"),
-    ("", "http://site.com/p", "http://site.com/p"),  # a link to the page itself
-    ("http://user:pw@a.com/", None, "http://user:pw@a.com/"),
-    ("http://[::1]:8080/x", None, "http://[::1]:8080/x"),
-])
+@pytest.mark.parametrize(
+    "href, base, expected",
+    [
+        ("https://Acme.COM/a", None, "https://acme.com/a"),
+        ("HTTP://acme.com:80/a#frag", None, "http://acme.com/a"),
+        ("https://acme.com:443", None, "https://acme.com/"),
+        ("http://acme.com:8080/x?z=1&a=2", None, "http://acme.com:8080/x?z=1&a=2"),  # query kept as written
+        ("  \n/path/page.html\t ", "http://site.com/dir/", "http://site.com/path/page.html"),
+        ("page.html", "http://site.com/dir/index.html", "http://site.com/dir/page.html"),
+        ("//cdn.site.com/x", "https://site.com/", "https://cdn.site.com/x"),
+        ("http://bücher.de/straße", None, "http://xn--bcher-kva.de/stra%C3%9Fe"),
+        ("http://a.com/a b/%7Euser", None, "http://a.com/a%20b/%7Euser"),
+        ("http://a.com/%zz", None, "http://a.com/%zz"),
+        ("#top", "http://site.com/p?q=1", "http://site.com/p?q=1"),
+        ("", "http://site.com/p", "http://site.com/p"),  # a link to the page itself
+        ("http://user:pw@a.com/", None, "http://user:pw@a.com/"),
+        ("http://[::1]:8080/x", None, "http://[::1]:8080/x"),
+    ],
+)
 def test_canonical_form(href, base, expected):
     assert canonicalize(href, base) == expected
 
 
-@pytest.mark.parametrize("href", [
-    "mailto:a@acme.com", "javascript:void(0)", "tel:+1555", "data:text/html,x", "ftp://acme.com/",
-    "http://[broken/", "http://acme.com:99999/", "https:///path",
-])
+@pytest.mark.parametrize(
+    "href",
+    [
+        "mailto:a@acme.com",
+        "javascript:void(0)",
+        "tel:+1555",
+        "data:text/html,x",
+        "ftp://acme.com/",
+        "http://[broken/",
+        "http://acme.com:99999/",
+        "https:///path",
+    ],
+)
 def test_non_web_or_broken_urls_are_none(href):
     assert canonicalize(href, "http://site.com/") is None
 
@@ -35,17 +47,20 @@ def test_host():
     assert host_of("https://www.acme.com:8443/x") == "www.acme.com"
 
 
-@pytest.mark.parametrize("host, domain", [
-    ("www.acme-tools.com", "acme-tools.com"),
-    ("shop.acme-tools.co.uk", "acme-tools.co.uk"),
-    ("janedoe.blogspot.com", "janedoe.blogspot.com"),  # private suffix: a site of its own
-    ("www.janedoe.blogspot.com", "janedoe.blogspot.com"),
-    ("acme-tools.com.evil.net", "evil.net"),  # look-alike
-    ("notacme-tools.com", "notacme-tools.com"),
-    ("127.0.0.1", "127.0.0.1"),
-    ("localhost", "localhost"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "host, domain",
+    [
+        ("www.acme-tools.com", "acme-tools.com"),
+        ("shop.acme-tools.co.uk", "acme-tools.co.uk"),
+        ("janedoe.blogspot.com", "janedoe.blogspot.com"),  # private suffix: a site of its own
+        ("www.janedoe.blogspot.com", "janedoe.blogspot.com"),
+        ("acme-tools.com.evil.net", "evil.net"),  # look-alike
+        ("notacme-tools.com", "notacme-tools.com"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("localhost", "localhost"),
+        ("", ""),
+    ],
+)
 def test_registered_domain(host, domain):
     assert registered_domain(host) == domain
 

@@ -38,8 +38,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     for cls in COMMANDS:
         command = cls()
-        p = sub.add_parser(command.name, parents=command.parents(), help=command.help,
-                           description=command.description)
+        p = sub.add_parser(command.name, parents=command.parents(), help=command.help, description=command.description)
         command.add_options(p)
         p.set_defaults(command_object=command, command_parser=p)
     return top

@@ -48,11 +48,14 @@ class Command:
 
 # --- Options several commands share ------------------------------------------------
 
+
 def store_options() -> argparse.ArgumentParser:
     """``--mongo-uri`` and ``--database``: the commands that read the store."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--mongo-uri", help="MongoDB to read (default: the MONGO_URI setting or "
-                        "environment variable; empty = the embedded server)")
+    parser.add_argument(
+        "--mongo-uri",
+        help="MongoDB to read (default: the MONGO_URI setting or environment variable; empty = the embedded server)",
+    )
     parser.add_argument("--database", help="database (default: MONGO_DATABASE, else backlinks)")
     return parser
 
@@ -60,10 +63,10 @@ def store_options() -> argparse.ArgumentParser:
 def cluster_options() -> argparse.ArgumentParser:
     """``--redis-url`` and ``--crawl``: the commands that look after a distributed crawl."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--redis-url", help="Redis of the distributed crawl "
-                        "(default: the REDIS_URL setting or environment variable)")
-    parser.add_argument("--crawl", default="backlinks",
-                        help="key prefix, the spider name (default: backlinks)")
+    parser.add_argument(
+        "--redis-url", help="Redis of the distributed crawl (default: the REDIS_URL setting or environment variable)"
+    )
+    parser.add_argument("--crawl", default="backlinks", help="key prefix, the spider name (default: backlinks)")
     return parser
 
 
@@ -77,12 +80,14 @@ def log_level_option(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--log-level", default=default, help=f"Scrapy log level (default: {default})")
 
 
-def domain_argument(parser: argparse.ArgumentParser,
-                    help: str = "a registered domain (a host or URL is reduced to it)") -> None:
+def domain_argument(
+    parser: argparse.ArgumentParser, help: str = "a registered domain (a host or URL is reduced to it)"
+) -> None:
     parser.add_argument("domain", metavar="DOMAIN", help=help)
 
 
 # --- Argument types ----------------------------------------------------------------
+
 
 def positive(text: str) -> int:
     """An argparse type: a whole number of 1 or more."""
@@ -101,6 +106,7 @@ def non_negative(text: str) -> int:
 
 
 # --- Helpers -------------------------------------------------------------------------
+
 
 def settings(args: argparse.Namespace) -> Settings:
     """The project's settings, with what the command line says about Redis and MongoDB."""

@@ -14,8 +14,9 @@ def _redis(found):
     from backlinkspider.frontier.connection import blocking_client, enabled
 
     if not enabled(found):
-        raise SystemExit("backlinks: REDIS_URL is not set (environment or --redis-url): "
-                         "there is no distributed crawl to look at")
+        raise SystemExit(
+            "backlinks: REDIS_URL is not set (environment or --redis-url): there is no distributed crawl to look at"
+        )
     return blocking_client(found)
 
 
@@ -33,17 +34,18 @@ class Status(Command):
 
     name = "status"
     help = "show a distributed crawl: queue, leases, seen URLs, workers, pages/min, backlinks"
-    description = ("Show the state of the distributed crawl in REDIS_URL: queued requests, "
-                   "in-flight leases, seen URLs, workers alive (heartbeats), pages per minute and, when "
-                   "MONGO_URI is set, backlinks stored.")
+    description = (
+        "Show the state of the distributed crawl in REDIS_URL: queued requests, "
+        "in-flight leases, seen URLs, workers alive (heartbeats), pages per minute and, when "
+        "MONGO_URI is set, backlinks stored."
+    )
 
     def parents(self):
         return [cluster_options()]
 
     def add_options(self, parser):
         parser.add_argument("--watch", action="store_true", help="refresh the view until Ctrl-C")
-        parser.add_argument("--interval", type=float, default=2.0,
-                            help="seconds between refreshes (default: 2)")
+        parser.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes (default: 2)")
         parser.add_argument("--json", action="store_true", help="print JSON (one object a refresh)")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -73,9 +75,11 @@ class Reset(Command):
 
     name = "reset"
     help = "delete a distributed crawl's Redis state (frontier, seen URLs, leases, robots cache)"
-    description = ("Delete every Redis key of the distributed crawl, so the next crawl starts "
-                   "afresh. Workers never clear the shared frontier themselves; this is the only way. "
-                   "MongoDB is left alone.")
+    description = (
+        "Delete every Redis key of the distributed crawl, so the next crawl starts "
+        "afresh. Workers never clear the shared frontier themselves; this is the only way. "
+        "MongoDB is left alone."
+    )
 
     def parents(self):
         return [cluster_options()]
@@ -90,8 +94,11 @@ class Reset(Command):
         server = _redis(settings(args))
         alive = cluster_status(server, args.crawl)["workers_alive"]
         if alive and not args.force:
-            print(f"backlinks reset: {alive} worker(s) are still crawling {args.crawl!r}; stop them "
-                  "first, or pass --force", file=sys.stderr)
+            print(
+                f"backlinks reset: {alive} worker(s) are still crawling {args.crawl!r}; stop them "
+                "first, or pass --force",
+                file=sys.stderr,
+            )
             return 1
         deleted = clear(server, args.crawl)
         print(f"Deleted {deleted} Redis keys of crawl {args.crawl!r}; MongoDB is untouched.")

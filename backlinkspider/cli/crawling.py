@@ -35,13 +35,16 @@ class Demo(Command):
 
     name = "demo"
     help = "crawl the bundled demo web (served on loopback) into MongoDB and print the report"
-    description = ("Serve the bundled demo web through a loopback HTTP proxy, crawl it with "
-                   "the backlinks spider into MONGO_URI (or the embedded server when unset) and print "
-                   "the report.")
+    description = (
+        "Serve the bundled demo web through a loopback HTTP proxy, crawl it with "
+        "the backlinks spider into MONGO_URI (or the embedded server when unset) and print "
+        "the report."
+    )
 
     def add_options(self, parser):
-        parser.add_argument("--targets", default=DEMO_TARGETS,
-                            help=f"target domains to report on (default: {DEMO_TARGETS})")
+        parser.add_argument(
+            "--targets", default=DEMO_TARGETS, help=f"target domains to report on (default: {DEMO_TARGETS})"
+        )
         log_level_option(parser, "WARNING")
 
     def run(self, args: argparse.Namespace) -> int:
@@ -53,8 +56,16 @@ class Demo(Command):
         found = settings(args)
         # The demo web is ours and on loopback: no need to be gentle with it.
         # The demo is a single-machine crawl even where REDIS_URL is set.
-        found.setdict({"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "REDIS_URL": "",
-                       "REDIS_HOST": "", "LOG_LEVEL": args.log_level}, priority="cmdline")
+        found.setdict(
+            {
+                "DOWNLOAD_DELAY": 0,
+                "AUTOTHROTTLE_ENABLED": False,
+                "REDIS_URL": "",
+                "REDIS_HOST": "",
+                "LOG_LEVEL": args.log_level,
+            },
+            priority="cmdline",
+        )
         print(f"Serving the demo web at {proxy.url}; crawling {', '.join(DEMO_SEEDS)}", flush=True)
         _crawl(found, seeds=",".join(DEMO_SEEDS), targets=args.targets)
         proxy.stop()
@@ -66,11 +77,13 @@ class CheckTargets(Command):
 
     name = "check-targets"
     help = "check the stored target URLs of DOMAIN: HTTP status, final URL, broken backlinks"
-    description = ("Request each distinct target URL of the backlinks into DOMAIN once (HEAD, "
-                   "GET where HEAD is refused; robots.txt and the crawl's politeness settings apply) and "
-                   "store target_status, target_final_url, target_checked_at and broken on the backlinks. "
-                   "The same as `scrapy crawl backlinks -a targets=DOMAIN -a check_targets=1`, in one "
-                   "process even when REDIS_URL is set.")
+    description = (
+        "Request each distinct target URL of the backlinks into DOMAIN once (HEAD, "
+        "GET where HEAD is refused; robots.txt and the crawl's politeness settings apply) and "
+        "store target_status, target_final_url, target_checked_at and broken on the backlinks. "
+        "The same as `scrapy crawl backlinks -a targets=DOMAIN -a check_targets=1`, in one "
+        "process even when REDIS_URL is set."
+    )
 
     def add_options(self, parser):
         parser.add_argument("domains", nargs="+", metavar="DOMAIN", help="target domain(s) to check")

@@ -12,20 +12,20 @@ class Rank(Command):
 
     name = "rank"
     help = "compute domain authority (0-100) from the stored link graph into `domains`"
-    description = ("PageRank over the domain-level graph of live, followed, external links "
-                   "(an edge per referring domain -> target domain, weighted by distinct linking pages), "
-                   "scaled to 0-100 on a log scale: 0 for a domain nothing links to, 100 for the strongest. "
-                   "Replaces the `domains` collection (domain, authority, referring_domains, pagerank, "
-                   "computed_at). Run it after crawls; reports and exports show the latest.")
+    description = (
+        "PageRank over the domain-level graph of live, followed, external links "
+        "(an edge per referring domain -> target domain, weighted by distinct linking pages), "
+        "scaled to 0-100 on a log scale: 0 for a domain nothing links to, 100 for the strongest. "
+        "Replaces the `domains` collection (domain, authority, referring_domains, pagerank, "
+        "computed_at). Run it after crawls; reports and exports show the latest."
+    )
 
     def parents(self):
         return [store_options()]
 
     def add_options(self, parser):
-        parser.add_argument("--damping", type=float, default=0.85,
-                            help="PageRank damping factor (default: 0.85)")
-        parser.add_argument("--top", type=non_negative, default=10,
-                            help="domains to print (default: 10; 0: none)")
+        parser.add_argument("--damping", type=float, default=0.85, help="PageRank damping factor (default: 0.85)")
+        parser.add_argument("--top", type=non_negative, default=10, help="domains to print (default: 10; 0: none)")
 
     def check(self, parser, args):
         if not 0 < args.damping < 1:
@@ -37,11 +37,13 @@ class Rank(Command):
         with open_store(args) as db:
             run = store.rank(db, damping=args.damping)
         ranking = run.ranking
-        print(f"Ranked {len(ranking.nodes):,} domains over {ranking.edges:,} followed domain-to-domain "
-              f"edges in {run.read + run.rank + run.store:.1f} s (reading the graph {run.read:.1f} s, "
-              f"PageRank {run.rank:.2f} s in {ranking.iterations} iterations, storing {run.store:.1f} s); "
-              "stored in the domains collection.")
+        print(
+            f"Ranked {len(ranking.nodes):,} domains over {ranking.edges:,} followed domain-to-domain "
+            f"edges in {run.read + run.rank + run.store:.1f} s (reading the graph {run.read:.1f} s, "
+            f"PageRank {run.rank:.2f} s in {ranking.iterations} iterations, storing {run.store:.1f} s); "
+            "stored in the domains collection."
+        )
         order = sorted(range(len(ranking.nodes)), key=lambda i: (-ranking.pagerank[i], ranking.nodes[i]))
-        for i in order[:args.top]:
+        for i in order[: args.top]:
             print(f"  {run.authority[i]:5.1f}  {ranking.nodes[i]}  ({ranking.referring[i]:,} referring domains)")
         return 0

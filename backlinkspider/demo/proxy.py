@@ -34,8 +34,7 @@ Resolver = Callable[[str, str], "Response | None"]  # (host, path with query) ->
 
 def html(body: str, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Response:
     """A UTF-8 HTML response."""
-    return Response(status, body.encode("utf-8"),
-                    [("Content-Type", "text/html; charset=utf-8"), *(headers or [])])
+    return Response(status, body.encode("utf-8"), [("Content-Type", "text/html; charset=utf-8"), *(headers or [])])
 
 
 def redirect(location: str, status: int = 301) -> Response:

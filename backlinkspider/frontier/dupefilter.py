@@ -35,8 +35,10 @@ def geometry(capacity: int, error_rate: float) -> tuple[int, int]:
         raise ValueError("FRONTIER_BLOOM_CAPACITY must be ≥ 1 and FRONTIER_BLOOM_ERROR_RATE in (0, 1)")
     m = math.ceil(-capacity * math.log(error_rate) / math.log(2) ** 2)
     if m > MAX_BITS:
-        raise ValueError(f"a Bloom filter for {capacity} URLs at {error_rate} needs {m} bits; "
-                         f"one Redis string holds {MAX_BITS}: raise the error rate or lower the capacity")
+        raise ValueError(
+            f"a Bloom filter for {capacity} URLs at {error_rate} needs {m} bits; "
+            f"one Redis string holds {MAX_BITS}: raise the error rate or lower the capacity"
+        )
     return m, max(1, round(m / capacity * math.log(2)))
 
 
@@ -65,8 +67,14 @@ class BloomDupeFilter:
         stored = server.hmget(params, "m", "k")
         m, k = int(stored[0]), int(stored[1])
         if (m, k) != (self.m, self.k):
-            logger.warning("Bloom filter %s already has m=%d bits, k=%d (settings ask m=%d, k=%d); "
-                           "using the stored geometry", key, m, k, self.m, self.k)
+            logger.warning(
+                "Bloom filter %s already has m=%d bits, k=%d (settings ask m=%d, k=%d); using the stored geometry",
+                key,
+                m,
+                k,
+                self.m,
+                self.k,
+            )
             self.m, self.k = m, k
         # Allocate the bitmap once, at its full size: grown bit by bit, Redis
         # would over-allocate it. Adding 0 to the last bit changes nothing.
@@ -78,9 +86,14 @@ class BloomDupeFilter:
         from scrapy_redis.connection import get_redis_from_settings
 
         key = settings.get("SCHEDULER_DUPEFILTER_KEY", "%(spider)s:dupefilter") % {"spider": spider.name}
-        return cls(get_redis_from_settings(settings), key,
-                   settings.getint("FRONTIER_BLOOM_CAPACITY"), settings.getfloat("FRONTIER_BLOOM_ERROR_RATE"),
-                   fingerprinter=spider.crawler.request_fingerprinter, debug=settings.getbool("DUPEFILTER_DEBUG"))
+        return cls(
+            get_redis_from_settings(settings),
+            key,
+            settings.getint("FRONTIER_BLOOM_CAPACITY"),
+            settings.getfloat("FRONTIER_BLOOM_ERROR_RATE"),
+            fingerprinter=spider.crawler.request_fingerprinter,
+            debug=settings.getbool("DUPEFILTER_DEBUG"),
+        )
 
     def hashes(self, request) -> tuple[int, int]:
         return fingerprint_hashes(self.fingerprinter.fingerprint(request))
@@ -114,4 +127,3 @@ class BloomDupeFilter:
     def log(self, request, spider):
         if self.debug:
             logger.debug("Filtered duplicate request: %(request)s", {"request": request})
-

@@ -92,7 +92,8 @@ class LeasedQueue(Base):
 
     async def lease(self, worker, n, delay_ms, host_limit, scan, seeds_max):
         seeds, out, queued, leased, wait, start_urls = await self._pop(
-            args=[self.prefix, worker, n, delay_ms, host_limit, scan, seeds_max])
+            args=[self.prefix, worker, n, delay_ms, host_limit, scan, seeds_max]
+        )
         leases = [(out[i].decode(), out[i + 1].decode(), out[i + 2]) for i in range(0, len(out), 3)]
         return seeds, leases, int(queued), int(leased), int(wait), int(start_urls)
 

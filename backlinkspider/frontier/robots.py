@@ -84,8 +84,9 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     async def _parse_robots(self, response, netloc, request):
         await super()._parse_robots(response, netloc, request)
-        record = json.dumps({"status": response.status, "url": response.url,
-                             "body": response.body[:_MAX_BODY].decode("latin-1")})
+        record = json.dumps(
+            {"status": response.status, "url": response.url, "body": response.body[:_MAX_BODY].decode("latin-1")}
+        )
         try:
             await self.redis.set(self._keys.robots(self._origin(request)), record, ex=self.ttl)
         except RedisError as exc:

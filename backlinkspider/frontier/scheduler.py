@@ -85,15 +85,19 @@ class FrontierScheduler(Scheduler):
     def open(self, spider):
         self.spider = spider
         if self.flush_on_start:
-            logger.warning("SCHEDULER_FLUSH_ON_START is ignored: a worker never wipes the shared "
-                           "frontier; run `backlinks reset` to start a crawl afresh")
+            logger.warning(
+                "SCHEDULER_FLUSH_ON_START is ignored: a worker never wipes the shared "
+                "frontier; run `backlinks reset` to start a crawl afresh"
+            )
         if not self.persist:
-            logger.warning("SCHEDULER_PERSIST=False is ignored: the frontier outlives its workers; "
-                           "run `backlinks reset` to clear it")
+            logger.warning(
+                "SCHEDULER_PERSIST=False is ignored: the frontier outlives its workers; "
+                "run `backlinks reset` to clear it"
+            )
         self.flush_on_start, self.persist = False, True
         self.queue = load_object(self.queue_cls)(
-            server=self.server, spider=spider, key=self.queue_key % {"spider": spider.name},
-            serializer=self.serializer)
+            server=self.server, spider=spider, key=self.queue_key % {"spider": spider.name}, serializer=self.serializer
+        )
         if not self.df:
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         self.bloom = (self.df.m, self.df.k)
@@ -127,8 +131,9 @@ class FrontierScheduler(Scheduler):
         for loop in (self._heartbeat_loop, self._poll_loop):
             if loop.running:
                 loop.stop()
-        pending = [t for t in (self._pop_task, self._flush_task, self._heartbeat_task)
-                   if t is not None and not t.done()]
+        pending = [
+            t for t in (self._pop_task, self._flush_task, self._heartbeat_task) if t is not None and not t.done()
+        ]
         if pending:
             await asyncio.wait(pending)
         # Requests leased but never started go back now rather than after the lease timeout.
@@ -139,8 +144,9 @@ class FrontierScheduler(Scheduler):
             if given_back:
                 logger.info("Gave %d unfinished requests back to the frontier", given_back)
         except RedisError as exc:
-            logger.error("Could not give leases back (%s): other workers reclaim them after %ss",
-                         exc, self.lease_timeout)
+            logger.error(
+                "Could not give leases back (%s): other workers reclaim them after %ss", exc, self.lease_timeout
+            )
         await self.queue.close()
 
     def _buffer_leases(self):
@@ -151,8 +157,7 @@ class FrontierScheduler(Scheduler):
     # -- Scrapy's scheduler interface ----------------------------------------
 
     def has_pending_requests(self):
-        return bool(self._buffer or self._outbox() or self._flushing or self._popping
-                    or self._cluster_pending)
+        return bool(self._buffer or self._outbox() or self._flushing or self._popping or self._cluster_pending)
 
     def enqueue_request(self, request):
         stats = self.stats
@@ -243,7 +248,8 @@ class FrontierScheduler(Scheduler):
             self._releases, self._acks, self._requeues = [], [], []
             try:
                 added, dups, capped = await self.queue.flush(
-                    self.worker, pushes, releases, acks, requeues, self.bloom, self.site_limit)
+                    self.worker, pushes, releases, acks, requeues, self.bloom, self.site_limit
+                )
             except RedisError as exc:
                 # Nothing is dropped: put it all back and try again.
                 self._pushes[:0] = pushes
@@ -269,8 +275,7 @@ class FrontierScheduler(Scheduler):
     # -- leasing -------------------------------------------------------------
 
     def _maybe_pop(self):
-        if (self._popping or self._closing or time.monotonic() < self._next_pop
-                or len(self._buffer) >= self.prefetch):
+        if self._popping or self._closing or time.monotonic() < self._next_pop or len(self._buffer) >= self.prefetch:
             return
         self._popping = True
         self._pop_task = asyncio.ensure_future(self._pop())
@@ -285,7 +290,8 @@ class FrontierScheduler(Scheduler):
         n = self.prefetch - len(self._buffer)
         try:
             seeds, leases, queued, leased, wait, start_urls = await self.queue.lease(
-                self.worker, n, self.delay_ms, self.host_limit, max(4 * n, 64), 100)
+                self.worker, n, self.delay_ms, self.host_limit, max(4 * n, 64), 100
+            )
         except RedisError as exc:
             self._redis_error("pop", exc)
             self._next_pop = time.monotonic() + 1.0
@@ -335,8 +341,13 @@ class FrontierScheduler(Scheduler):
             self._heartbeat_task = asyncio.ensure_future(self._heartbeat())
 
     async def _heartbeat(self):
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "leases": len(self._unreleased),
-                "buffered": len(self._buffer), "pages": self.stats.get_value("response_received_count", 0)}
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "leases": len(self._unreleased),
+            "buffered": len(self._buffer),
+            "pages": self.stats.get_value("response_received_count", 0),
+        }
         try:
             reclaimed, dead = await self.queue.heartbeat(self.worker, int(self.lease_timeout * 1000), info)
             targets = await self.queue.aio.smembers(self.queue.keys.targets)
@@ -345,8 +356,7 @@ class FrontierScheduler(Scheduler):
             return
         self._redis_ok()
         if reclaimed or dead:
-            logger.warning("Reclaimed %d requests from %d worker(s) that stopped sending heartbeats",
-                           reclaimed, dead)
+            logger.warning("Reclaimed %d requests from %d worker(s) that stopped sending heartbeats", reclaimed, dead)
             self.stats.inc_value("frontier/reclaimed", reclaimed)
             self._cluster_pending = True
             self._next_pop = 0.0

@@ -73,7 +73,9 @@ end
 #       n, n × lease,                                 -- done: items stored
 #       n, n × lease                                  -- not done: back to the queue
 # Returns {added, duplicates, capped}.
-FLUSH = _PRELUDE + """
+FLUSH = (
+    _PRELUDE
+    + """
 local worker = ARGV[2]
 local m, k, site_limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local bloom = p .. ':dupefilter'
@@ -133,6 +135,7 @@ if dups > 0 then redis.call('HINCRBY', stats, 'duplicates', dups) end
 if capped > 0 then redis.call('HINCRBY', stats, 'capped', capped) end
 return {added, dups, capped}
 """
+)
 
 # ARGV: prefix, worker, n, delay_ms, host_limit, scan, seeds_max
 # Lease up to n requests, at most host_limit in flight per host across the
@@ -140,7 +143,9 @@ return {added, dups, capped}
 # seeds_max raw seeds from P:start_urls, so seeds never wait behind the queue.
 # Returns {seeds, {lease, host, entry, …}, queued, leased, wait_ms, start_urls}:
 # wait_ms is how long until some host is ready (-1: nothing queued).
-POP = _PRELUDE + """
+POP = (
+    _PRELUDE
+    + """
 local worker = ARGV[2]
 local n, delay, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local scan, seeds_max = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -197,11 +202,14 @@ local counters = redis.call('HMGET', stats, 'queued', 'leased')
 return {seeds, out, tonumber(counters[1] or '0'), tonumber(counters[2] or '0'), wait,
         redis.call('LLEN', start_urls)}
 """
+)
 
 # ARGV: prefix, worker, timeout_ms, info
 # Renew this worker's deadline, then give back the requests of every worker
 # whose deadline has passed. Returns {requests reclaimed, workers reclaimed}.
-HEARTBEAT = _PRELUDE + """
+HEARTBEAT = (
+    _PRELUDE
+    + """
 local workers = p .. ':workers'
 redis.call('ZADD', workers, now + tonumber(ARGV[3]), ARGV[2])
 redis.call('HSET', workers .. ':info', ARGV[2], ARGV[4])
@@ -210,8 +218,12 @@ local reclaimed = 0
 for _, worker in ipairs(dead) do reclaimed = reclaimed + reclaim(worker) end
 return {reclaimed, #dead}
 """
+)
 
 # ARGV: prefix, worker. A worker leaving: everything it holds goes back.
-LEAVE = _PRELUDE + """
+LEAVE = (
+    _PRELUDE
+    + """
 return reclaim(ARGV[2])
 """
+)

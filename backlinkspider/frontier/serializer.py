@@ -21,13 +21,27 @@ from backlinkspider.keys import LEASE
 logger = logging.getLogger(__name__)
 
 # Request classes a stored entry may name (scrapy-redis writes "_class").
-ALLOWED_CLASSES = frozenset({"scrapy.http.request.Request", "scrapy.http.request.form.FormRequest",
-                             "scrapy.http.request.json_request.JsonRequest"})
+ALLOWED_CLASSES = frozenset(
+    {
+        "scrapy.http.request.Request",
+        "scrapy.http.request.form.FormRequest",
+        "scrapy.http.request.json_request.JsonRequest",
+    }
+)
 # Request.to_dict() keys and the value each has by default.
 _DEFAULTS: dict[str, object] = {
-    "callback": None, "errback": None, "headers": {}, "method": "GET", "body": b"",
-    "cookies": {}, "meta": {}, "encoding": "utf-8", "priority": 0, "dont_filter": False,
-    "flags": [], "cb_kwargs": {},
+    "callback": None,
+    "errback": None,
+    "headers": {},
+    "method": "GET",
+    "body": b"",
+    "cookies": {},
+    "meta": {},
+    "encoding": "utf-8",
+    "priority": 0,
+    "dont_filter": False,
+    "flags": [],
+    "cb_kwargs": {},
 }
 # meta keys that belong to one process and must not travel.
 LOCAL_META = frozenset({LEASE, "download_slot", "_slot_proxy", "download_latency"})

@@ -27,8 +27,7 @@ def cluster_status(server, prefix: str = "backlinks") -> dict:
     pipe.hmget(keys.dupefilter_params, "m", "k")
     pipe.smembers(keys.targets)
     pipe.hlen(keys.sites)
-    (stats, hosts, start_urls, alive, info, dead, this_minute, last_minute, params, targets,
-     sites) = pipe.execute()
+    (stats, hosts, start_urls, alive, info, dead, this_minute, last_minute, params, targets, sites) = pipe.execute()
     stats = {k.decode(): int(v) for k, v in stats.items()}
     infos = {k.decode(): json.loads(v) for k, v in info.items()}
     # Pages in the last 60 s: this minute so far plus the unexpired part of the last one.
@@ -53,8 +52,12 @@ def cluster_status(server, prefix: str = "backlinks") -> dict:
     }
     if params[0]:
         m, k = int(params[0]), int(params[1])
-        status["bloom"] = {"bits": m, "hashes": k, "bytes": m // 8,
-                           "false_positive_rate": false_positive_rate(m, k, seen)}
+        status["bloom"] = {
+            "bits": m,
+            "hashes": k,
+            "bytes": m // 8,
+            "false_positive_rate": false_positive_rate(m, k, seen),
+        }
     return status
 
 
@@ -68,13 +71,16 @@ def format_status(status: dict, backlinks: int | None) -> str:
         f"pages per minute  {status['pages_per_minute']:>12,}",
         f"workers alive     {status['workers_alive']:>12,}"
         + (f"  ({status['workers_late']} late: their leases go back)" if status["workers_late"] else ""),
-        f"backlinks stored  {backlinks:>12,}" if backlinks is not None else
-        "backlinks stored             -  (set MONGO_URI to count them)",
+        f"backlinks stored  {backlinks:>12,}"
+        if backlinks is not None
+        else "backlinks stored             -  (set MONGO_URI to count them)",
     ]
     if "bloom" in status:
         bloom = status["bloom"]
-        lines.append(f"seen-set          {bloom['bytes'] / 2**20:>11.1f}M  (k={bloom['hashes']}, "
-                     f"false positives now {bloom['false_positive_rate']:.2e})")
+        lines.append(
+            f"seen-set          {bloom['bytes'] / 2**20:>11.1f}M  (k={bloom['hashes']}, "
+            f"false positives now {bloom['false_positive_rate']:.2e})"
+        )
     lines.append(f"targets           {', '.join(status['targets']) or '(all external links)'}")
     for worker, info in sorted(status["workers"].items()):
         lines.append(f"  {worker:<36} leases {info.get('leases', 0):>5}  pages {info.get('pages', 0):>8,}")

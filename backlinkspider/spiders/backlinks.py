@@ -90,8 +90,16 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
 
     name = "backlinks"
 
-    def __init__(self, seeds: str | None = None, targets: str | None = None, recrawl=None,
-                 check_targets=None, follow_redirects_to_targets=None, *args, **kwargs):
+    def __init__(
+        self,
+        seeds: str | None = None,
+        targets: str | None = None,
+        recrawl=None,
+        check_targets=None,
+        follow_redirects_to_targets=None,
+        *args,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.targets = load_targets(targets)
         self._targets_given = targets is not None
@@ -149,6 +157,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
 
     async def from_store(self, query):
         """``query(db, targets)`` in a thread, on a client of its own."""
+
         def run():
             with store.database(self.crawler.settings) as db:
                 return query(db, self.targets)
@@ -180,8 +189,9 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             self._recently_requested[url] = None
             if len(self._recently_requested) > _RECENT_URLS:
                 del self._recently_requested[next(iter(self._recently_requested))]
-            return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={SITE: site},
-                                  dont_filter=revisit)
+            return scrapy.Request(
+                url, callback=self.parse, errback=self.on_error, meta={SITE: site}, dont_filter=revisit
+            )
         if url in self._requested:
             return None
         if self.site_page_limit and self._site_requests[site] >= self.site_page_limit:
@@ -226,8 +236,14 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         # Redirects hand us URLs as servers wrote them (HTTP://Host:80, no path):
         # the page is stored, and its links resolved, under its canonical form.
         url, host = canonicalize_with_host(response.url) or (response.url, "")
-        page = PageItem(url=url, status=response.status, fetched_at=now(), targets=self.targets,
-                        lease=response.meta.get(LEASE), host=host)
+        page = PageItem(
+            url=url,
+            status=response.status,
+            fetched_at=now(),
+            targets=self.targets,
+            lease=response.meta.get(LEASE),
+            host=host,
+        )
         # The URLs that redirected here lose their backlinks (page_redirected).
         for earlier in response.meta.get(REDIRECT_URLS, ()):
             earlier = canonicalize(earlier)
@@ -240,8 +256,9 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         stats = self.crawler.stats
         if 300 <= response.status < 400:  # a redirect off the site (SiteRedirectMiddleware)
             stats.inc_value("backlinks/pages/redirected_offsite")
-            self.logger.info("Redirects off its site, not followed: %s -> %s", response.url,
-                             response.meta.get(REDIRECT_OFFSITE))
+            self.logger.info(
+                "Redirects off its site, not followed: %s -> %s", response.url, response.meta.get(REDIRECT_OFFSITE)
+            )
             return "redirected_offsite"
         if not 200 <= response.status < 300:
             stats.inc_value(f"backlinks/pages/http_{response.status}")
@@ -250,8 +267,12 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         error = unusable(response)
         if error:
             stats.inc_value(f"backlinks/pages/{error}")
-            self.logger.info("Skipping %s body (%s): %s", error,
-                             response.headers.get("Content-Type", b"").decode("latin-1"), response.url)
+            self.logger.info(
+                "Skipping %s body (%s): %s",
+                error,
+                response.headers.get("Content-Type", b"").decode("latin-1"),
+                response.url,
+            )
         return error
 
     def _extract(self, response, page: PageItem, site: str) -> ExtractedPage | None:
@@ -311,5 +332,11 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         error = failure_reason(failure)
         self.crawler.stats.inc_value(f"backlinks/pages/{error}")
         self.logger.warning("Fetch failed (%s) for %s: %s", error, request.url, failure.value)
-        yield PageItem(url=canonicalize(request.url) or request.url, status=0, fetched_at=now(), error=error,
-                       targets=self.targets, lease=request.meta.get(LEASE))
+        yield PageItem(
+            url=canonicalize(request.url) or request.url,
+            status=0,
+            fetched_at=now(),
+            error=error,
+            targets=self.targets,
+            lease=request.meta.get(LEASE),
+        )

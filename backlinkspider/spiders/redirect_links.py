@@ -34,6 +34,7 @@ class RedirectLinksMixin:
     crawler: Crawler
 
     if TYPE_CHECKING:  # scrapy.Spider's
+
         @property
         def logger(self) -> SpiderLoggerAdapter: ...
 
@@ -53,16 +54,23 @@ class RedirectLinksMixin:
         if not self.resolves_redirects:
             return []
         targets = self.targets
-        return [link for link in links
-                if not in_site(link.host, site) and registered_domain(link.host) not in targets]
+        return [link for link in links if not in_site(link.host, site) and registered_domain(link.host) not in targets]
 
     async def add_redirect_links(self, page: PageItem, candidates: list[Link]) -> None:
         """Add to ``page`` a ``kind: redirect`` link for each candidate that leads into a target."""
         finals = await asyncio.gather(*(self._final_url(link.url) for link in candidates))
         for link, final in zip(candidates, finals, strict=True):
             if final is not None and registered_domain(final[1]) in self.targets:
-                page.links.append(Link(url=final[0], anchor=link.anchor, rel=link.rel, kind="redirect",
-                                       host=final[1], redirect_url=link.url))
+                page.links.append(
+                    Link(
+                        url=final[0],
+                        anchor=link.anchor,
+                        rel=link.rel,
+                        kind="redirect",
+                        host=final[1],
+                        redirect_url=link.url,
+                    )
+                )
                 self.crawler.stats.inc_value("backlinks/links/redirect_into_target")
 
     def _final_url(self, url: str) -> asyncio.Future:

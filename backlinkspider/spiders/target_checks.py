@@ -56,6 +56,7 @@ class TargetChecksMixin:
     crawler: Crawler
 
     if TYPE_CHECKING:  # scrapy.Spider's
+
         @property
         def logger(self) -> SpiderLoggerAdapter: ...
 
@@ -91,8 +92,9 @@ class TargetChecksMixin:
         meta = {TARGET_CHECK: url, **CHECK_META}
         if lease is not None:  # a GET that replaces a HEAD in the frontier
             meta[LEASE] = lease
-        return scrapy.Request(url, method=method, callback=self.parse_target,
-                              errback=self.on_target_error, dont_filter=True, meta=meta)
+        return scrapy.Request(
+            url, method=method, callback=self.parse_target, errback=self.on_target_error, dont_filter=True, meta=meta
+        )
 
     def parse_target(self, response):
         url = response.meta[TARGET_CHECK]
@@ -101,19 +103,29 @@ class TargetChecksMixin:
         final = canonicalize(response.url) or response.url
         if response.status >= 300:
             self.crawler.stats.inc_value(f"backlinks/targets/http_{response.status}")
-        return [TargetItem(url=url, checked_at=now(), status=response.status, final_url=final,
-                           lease=response.meta.get(LEASE))]
+        return [
+            TargetItem(
+                url=url, checked_at=now(), status=response.status, final_url=final, lease=response.meta.get(LEASE)
+            )
+        ]
 
     def on_target_error(self, failure):
         request = failure.request
         if failure.check(IgnoreRequest):
             text = str(failure.value).lower()
-            error = ("robots_disallowed" if "robots" in text
-                     else "too_many_redirects" if "redirect" in text else "ignored")
+            error = (
+                "robots_disallowed" if "robots" in text else "too_many_redirects" if "redirect" in text else "ignored"
+            )
         else:
             error = failure_reason(failure)
         self.crawler.stats.inc_value(f"backlinks/targets/{error}")
         self.logger.info("Target check failed (%s) for %s", error, request.meta[TARGET_CHECK])
-        return [TargetItem(url=request.meta[TARGET_CHECK], checked_at=now(), error=error,
-                           final_url=canonicalize(request.url) or request.url,
-                           lease=request.meta.get(LEASE))]
+        return [
+            TargetItem(
+                url=request.meta[TARGET_CHECK],
+                checked_at=now(),
+                error=error,
+                final_url=canonicalize(request.url) or request.url,
+                lease=request.meta.get(LEASE),
+            )
+        ]

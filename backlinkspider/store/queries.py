@@ -83,12 +83,10 @@ def _top_by_referring_domains(field: str, top: int, match: dict, *carried: str) 
         {"$match": match},
         # Backlinks per (value, referring domain), then referring domains per value.
         {"$group": {"_id": {"key": f"${field}", "domain": "$source_domain"}, "backlinks": {"$sum": 1}, **maxes}},
-        {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1},
-                    "backlinks": {"$sum": "$backlinks"}, **maxes}},
+        {"$group": {"_id": "$_id.key", "referring_domains": {"$sum": 1}, "backlinks": {"$sum": "$backlinks"}, **maxes}},
         {"$sort": {"referring_domains": -1, "backlinks": -1, "_id": 1}},
         {"$limit": top},
-        {"$project": {"_id": 0, field: "$_id", "referring_domains": 1, "backlinks": 1,
-                      **dict.fromkeys(carried, 1)}},
+        {"$project": {"_id": 0, field: "$_id", "referring_domains": 1, "backlinks": 1, **dict.fromkeys(carried, 1)}},
     ]
 
 
@@ -103,17 +101,33 @@ def profile_sections(top: int = 10) -> dict[str, list[dict]]:
         # backlinks, referring pages, referring domains: total, live (a page or domain
         # is live while one of its backlinks is).
         "totals": [
-            {"$group": {"_id": {"domain": "$source_domain", "page": "$source_url"},
-                        "backlinks": {"$sum": 1}, "live": {"$sum": _ONE_IF_LIVE}}},
-            {"$group": {"_id": "$_id.domain", "backlinks": {"$sum": "$backlinks"},
-                        "live_backlinks": {"$sum": "$live"}, "pages": {"$sum": 1},
-                        "live_pages": {"$sum": _ONE_IF_POSITIVE}}},
-            {"$group": {"_id": None, "backlinks": {"$sum": "$backlinks"},
-                        "live_backlinks": {"$sum": "$live_backlinks"},
-                        "referring_pages": {"$sum": "$pages"},
-                        "live_referring_pages": {"$sum": "$live_pages"},
-                        "referring_domains": {"$sum": 1},
-                        "live_referring_domains": {"$sum": {"$cond": [{"$gt": ["$live_backlinks", 0]}, 1, 0]}}}},
+            {
+                "$group": {
+                    "_id": {"domain": "$source_domain", "page": "$source_url"},
+                    "backlinks": {"$sum": 1},
+                    "live": {"$sum": _ONE_IF_LIVE},
+                }
+            },
+            {
+                "$group": {
+                    "_id": "$_id.domain",
+                    "backlinks": {"$sum": "$backlinks"},
+                    "live_backlinks": {"$sum": "$live"},
+                    "pages": {"$sum": 1},
+                    "live_pages": {"$sum": _ONE_IF_POSITIVE},
+                }
+            },
+            {
+                "$group": {
+                    "_id": None,
+                    "backlinks": {"$sum": "$backlinks"},
+                    "live_backlinks": {"$sum": "$live_backlinks"},
+                    "referring_pages": {"$sum": "$pages"},
+                    "live_referring_pages": {"$sum": "$live_pages"},
+                    "referring_domains": {"$sum": 1},
+                    "live_referring_domains": {"$sum": {"$cond": [{"$gt": ["$live_backlinks", 0]}, 1, 0]}},
+                }
+            },
             {"$unset": "_id"},
         ],
         # Live backlinks per combination of link types, kind and broken target: a few
@@ -121,27 +135,36 @@ def profile_sections(top: int = 10) -> dict[str, list[dict]]:
         # by kind and for broken. Grouping on the fields is cheaper than a $cond each.
         "split": [
             {"$match": LIVE},
-            {"$group": {"_id": {"link_types": "$link_types", "kind": "$kind", "broken": "$broken"},
-                        "backlinks": {"$sum": 1}}},
+            {
+                "$group": {
+                    "_id": {"link_types": "$link_types", "kind": "$kind", "broken": "$broken"},
+                    "backlinks": {"$sum": 1},
+                }
+            },
         ],
         # Most live backlinks first; their authority from ``domains``.
         "top_referring_domains": [
             {"$match": LIVE},
-            {"$group": {"_id": "$source_domain", "backlinks": {"$sum": 1},
-                        "follow": {"$sum": _has("follow", "$link_types")},
-                        "first_seen": {"$min": "$first_seen"}}},
+            {
+                "$group": {
+                    "_id": "$source_domain",
+                    "backlinks": {"$sum": 1},
+                    "follow": {"$sum": _has("follow", "$link_types")},
+                    "first_seen": {"$min": "$first_seen"},
+                }
+            },
             {"$sort": {"backlinks": -1, "_id": 1}},
             {"$limit": top},
             *_lookup_authority("_id"),
-            {"$project": {"_id": 0, "domain": "$_id", "authority": 1, "backlinks": 1,
-                          "follow": 1, "first_seen": 1}},
+            {"$project": {"_id": 0, "domain": "$_id", "authority": 1, "backlinks": 1, "follow": 1, "first_seen": 1}},
         ],
         # Most referring domains first, then most backlinks.
         "top_anchors": _top_by_referring_domains("anchor", top, LIVE),
         "top_target_pages": _top_by_referring_domains("target_url", top, LIVE, "target_status"),
         # Live backlinks whose target URL a check found broken, by target URL.
-        "broken_targets": _top_by_referring_domains("target_url", top, {**LIVE, "broken": True},
-                                                    "target_status", "target_error"),
+        "broken_targets": _top_by_referring_domains(
+            "target_url", top, {**LIVE, "broken": True}, "target_status", "target_error"
+        ),
     }
 
 
@@ -159,10 +182,18 @@ def first_and_lost_pipeline(domain: str, now: datetime | None = None) -> list[di
     now = now or datetime.now(timezone.utc)
     return [
         *_into(domain, **EXTERNAL),
-        {"$group": {"_id": None, **{
-            f"{kind}_{days}": {"$sum": {"$cond": [
-                {"$gte": [{"$ifNull": [field, None]}, now - timedelta(days=days)]}, 1, 0]}}
-            for kind, field in (("new", "$first_seen"), ("lost", "$lost_at")) for days in (7, 30)}}},
+        {
+            "$group": {
+                "_id": None,
+                **{
+                    f"{kind}_{days}": {
+                        "$sum": {"$cond": [{"$gte": [{"$ifNull": [field, None]}, now - timedelta(days=days)]}, 1, 0]}
+                    }
+                    for kind, field in (("new", "$first_seen"), ("lost", "$lost_at"))
+                    for days in (7, 30)
+                },
+            }
+        },
     ]
 
 
@@ -173,8 +204,13 @@ def changes_pipeline(domain: str, now: datetime | None = None) -> list[dict]:
     return [
         {"$match": {"target_domain": domain, "time": {"$gte": now - timedelta(days=30)}}},
         _EXTERNAL_EVENTS,
-        {"$group": {"_id": "$type", "last_30_days": {"$sum": 1},
-                    "last_7_days": {"$sum": {"$cond": [{"$gte": ["$time", week]}, 1, 0]}}}},
+        {
+            "$group": {
+                "_id": "$type",
+                "last_30_days": {"$sum": 1},
+                "last_7_days": {"$sum": {"$cond": [{"$gte": ["$time", week]}, 1, 0]}},
+            }
+        },
     ]
 
 
@@ -183,15 +219,21 @@ def authority_pipeline(domain: str) -> list[dict]:
     return [{"$match": {"domain": domain}}, {"$project": {"_id": 0}}]
 
 
-
 # --- Over time (``backlinks report --chart``) ----------------------------------------
+
 
 def referring_domain_dates_pipeline(domain: str) -> list[dict]:
     """Each referring domain of ``domain``: first seen, and when it was lost (all lost) if so."""
     return [
         *_into(domain, **EXTERNAL),
-        {"$group": {"_id": "$source_domain", "first_seen": {"$min": "$first_seen"},
-                    "live": {"$sum": _ONE_IF_LIVE}, "lost_at": {"$max": "$lost_at"}}},
+        {
+            "$group": {
+                "_id": "$source_domain",
+                "first_seen": {"$min": "$first_seen"},
+                "live": {"$sum": _ONE_IF_LIVE},
+                "lost_at": {"$max": "$lost_at"},
+            }
+        },
     ]
 
 
@@ -200,13 +242,18 @@ def daily_changes_pipeline(domain: str) -> list[dict]:
     return [
         {"$match": {"target_domain": domain}},
         _EXTERNAL_EVENTS,
-        {"$group": {"_id": {"day": {"$dateTrunc": {"date": "$time", "unit": "day"}}, "type": "$type"},
-                    "n": {"$sum": 1}}},
+        {
+            "$group": {
+                "_id": {"day": {"$dateTrunc": {"date": "$time", "unit": "day"}}, "type": "$type"},
+                "n": {"$sum": 1},
+            }
+        },
         {"$sort": {"_id.day": 1, "_id.type": 1}},
     ]
 
 
 # --- One row per backlink (``backlinks export``) -------------------------------------
+
 
 def backlinks_pipeline(domain: str, live: bool | None = None, link_types: Iterable[str] = ()) -> list[dict]:
     """``domain``'s backlinks, live or lost only, of any of ``link_types``; last seen first."""
@@ -223,6 +270,7 @@ def backlinks_pipeline(domain: str, live: bool | None = None, link_types: Iterab
 
 # --- Disavow candidates (``backlinks disavow``) --------------------------------------
 
+
 def referring_domains_pipeline(domain: str) -> list[dict]:
     """Every external referring domain of ``domain`` (live or lost), with its authority."""
     return [
@@ -235,6 +283,7 @@ def referring_domains_pipeline(domain: str) -> list[dict]:
 
 
 # --- Domain authority (``backlinks rank``) -------------------------------------------
+
 
 def link_graph_pipeline() -> list[dict]:
     """The domain-level graph of live, followed, external links, as one row per
@@ -251,4 +300,3 @@ def link_graph_pipeline() -> list[dict]:
         {"$match": {**EXTERNAL, **LIVE, "link_types": "follow"}},
         {"$group": {"_id": {"s": "$source_domain", "t": "$target_domain", "p": "$source_url"}}},
     ]
-

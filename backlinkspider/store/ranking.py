@@ -43,13 +43,19 @@ def rank(db: Database, damping: float = DAMPING, now: datetime | None = None) ->
     authority = ranking.authority()
     ranked = time.perf_counter()
     computed_at = now or datetime.now(timezone.utc)
-    save_authority(db, ({
-        "domain": name,
-        "authority": float(authority[i]),
-        "referring_domains": int(ranking.referring[i]),
-        "pagerank": float(ranking.pagerank[i]),
-        "computed_at": computed_at,
-    } for i, name in enumerate(nodes)))
+    save_authority(
+        db,
+        (
+            {
+                "domain": name,
+                "authority": float(authority[i]),
+                "referring_domains": int(ranking.referring[i]),
+                "pagerank": float(ranking.pagerank[i]),
+                "computed_at": computed_at,
+            }
+            for i, name in enumerate(nodes)
+        ),
+    )
     return RankRun(ranking, authority, read - started, ranked - read, time.perf_counter() - ranked)
 
 

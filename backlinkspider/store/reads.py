@@ -87,8 +87,7 @@ def stored_backlinks(db: Database, sources: Iterable[str], fields: Iterable[str]
     round trip for the whole batch, not one per 101 documents (the default first batch).
     """
     found: dict[str, dict] = {}
-    cursor = db[BACKLINKS].find({"source_url": {"$in": sorted(sources)}}, dict.fromkeys(fields, 1),
-                                batch_size=20_000)
+    cursor = db[BACKLINKS].find({"source_url": {"$in": sorted(sources)}}, dict.fromkeys(fields, 1), batch_size=20_000)
     for doc in cursor:
         found.setdefault(doc["source_url"], {})[(doc["target_url"], doc["anchor"])] = doc
     return found
@@ -139,17 +138,16 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
         "top_target_pages": [{"target_status": None, **row} for row in facets["top_target_pages"]],
         "new_and_lost": {
             "source": source,
-            **{period: {t: changes[t][period] for t in EVENT_TYPES}
-               for period in ("last_7_days", "last_30_days")},
+            **{period: {t: changes[t][period] for t in EVENT_TYPES} for period in ("last_7_days", "last_30_days")},
         },
         "broken": {
             "backlinks": broken,
-            "target_pages": [{**row, "target_status": row.get("target_status"),
-                              "target_error": row.get("target_error") or ""}
-                             for row in facets["broken_targets"]],
+            "target_pages": [
+                {**row, "target_status": row.get("target_status"), "target_error": row.get("target_error") or ""}
+                for row in facets["broken_targets"]
+            ],
         },
     }
-
 
 
 def history(db: Database, domain: str, today: date | None = None) -> dict[str, list[dict]]:
@@ -179,24 +177,32 @@ def history(db: Database, domain: str, today: date | None = None) -> dict[str, l
     return {"referring_domains": referring, "events": [days[d] for d in sorted(days)]}
 
 
-
 # --- One row per backlink (``backlinks export``) -------------------------------------
 
-EXPORT_COLUMNS = ("referring_page", "referring_domain", "domain_authority", "target_url", "anchor",
-                  "link_type", "kind", "first_seen", "last_seen", "lost_at", "lost_reason",
-                  "target_status")
+EXPORT_COLUMNS = (
+    "referring_page",
+    "referring_domain",
+    "domain_authority",
+    "target_url",
+    "anchor",
+    "link_type",
+    "kind",
+    "first_seen",
+    "last_seen",
+    "lost_at",
+    "lost_reason",
+    "target_status",
+)
 
 
-
-
-def backlink_rows(db: Database, domain: str, live: bool | None = None,
-                  link_types: Iterable[str] = (), batch: int = 1000) -> Iterator[dict]:
+def backlink_rows(
+    db: Database, domain: str, live: bool | None = None, link_types: Iterable[str] = (), batch: int = 1000
+) -> Iterator[dict]:
     """``EXPORT_COLUMNS`` of each backlink into ``domain``, most recently seen first.
 
     Streams, with authorities looked up ``batch`` rows at a time.
     """
-    cursor = db[BACKLINKS].aggregate(backlinks_pipeline(domain, live, link_types),
-                                     allowDiskUse=True, batchSize=batch)
+    cursor = db[BACKLINKS].aggregate(backlinks_pipeline(domain, live, link_types), allowDiskUse=True, batchSize=batch)
     known: dict[str, float | None] = {}
     while chunk := list(islice(cursor, batch)):
         yield from _rows(db, chunk, known)
@@ -226,21 +232,22 @@ def _rows(db: Database, docs: list[dict], known: dict) -> Iterator[dict]:
 def authority(db: Database, domains: Iterable[str]) -> dict[str, float | None]:
     """``authority`` of each of ``domains`` (None where ``backlinks rank`` has not rated it)."""
     names = sorted(set(domains))
-    found = {d["domain"]: d.get("authority")
-             for d in db[DOMAINS].find({"domain": {"$in": names}}, {"_id": 0, "domain": 1, "authority": 1})}
+    found = {
+        d["domain"]: d.get("authority")
+        for d in db[DOMAINS].find({"domain": {"$in": names}}, {"_id": 0, "domain": 1, "authority": 1})
+    }
     return {name: found.get(name) for name in names}
-
 
 
 def referring_domain_authority(db: Database, domain: str) -> list[dict]:
     """``domain``, ``authority`` (None if unrated), ``backlinks``, ``live`` per referring domain."""
-    return [{"authority": None, **row}
-            for row in db[BACKLINKS].aggregate(referring_domains_pipeline(domain), allowDiskUse=True)]
-
+    return [
+        {"authority": None, **row}
+        for row in db[BACKLINKS].aggregate(referring_domains_pipeline(domain), allowDiskUse=True)
+    ]
 
 
 def link_graph(db: Database) -> Iterator[tuple[str, str]]:
     """(referring domain, target domain) once for each referring page of each edge."""
     for row in db[BACKLINKS].aggregate(link_graph_pipeline(), allowDiskUse=True, batchSize=10000):
         yield row["_id"]["s"], row["_id"]["t"]
-

@@ -23,9 +23,7 @@ KINDS = ("text", "image", "redirect")
 
 def ensure_indexes(db: Database) -> None:
     """Create the indexes the writes and the reports rely on (idempotent)."""
-    db[BACKLINKS].create_index(
-        [(f, ASCENDING) for f in BACKLINK_KEY], unique=True, name="backlink_key"
-    )
+    db[BACKLINKS].create_index([(f, ASCENDING) for f in BACKLINK_KEY], unique=True, name="backlink_key")
     db[BACKLINKS].create_index([("target_domain", ASCENDING), ("last_seen", DESCENDING)])
     db[BACKLINKS].create_index([("source_domain", ASCENDING)])
     # Target checks: the distinct target URLs of a domain, and their backlinks.

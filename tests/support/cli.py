@@ -15,8 +15,9 @@ BACKLINKS = str(_SCRIPT) if _SCRIPT.exists() else shutil.which("backlinks") or "
 def cli(db, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """``backlinks ARGS`` against ``db`` (a pymongo Database of the tests' server)."""
     uri = f"mongodb://{db.client.address[0]}:{db.client.address[1]}/?directConnection=true"
-    done = subprocess.run([BACKLINKS, *args, "--mongo-uri", uri, "--database", db.name],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [BACKLINKS, *args, "--mongo-uri", uri, "--database", db.name], capture_output=True, text=True, timeout=120
+    )
     if check:
         assert done.returncode == 0, done.stderr
     return done

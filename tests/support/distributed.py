@@ -56,11 +56,19 @@ def wait_for(predicate, timeout: float = 30, what: str = "condition"):
 
 def stored(db) -> set:
     docs = list(db[BACKLINKS].find())
-    got = [(d["source_url"], d["target_url"], d["anchor"], tuple(d["link_types"]), tuple(d["rel"]),
-            d["kind"], d["page_nofollow"]) for d in docs]
+    got = [
+        (
+            d["source_url"],
+            d["target_url"],
+            d["anchor"],
+            tuple(d["link_types"]),
+            tuple(d["rel"]),
+            d["kind"],
+            d["page_nofollow"],
+        )
+        for d in docs
+    ]
     assert len(got) == len(set(got)), "a backlink was stored twice"
     urls = [d["url"] for d in db[PAGES].find()]
     assert len(urls) == len(set(urls)), "a page was stored twice"
     return set(got)
-
-

@@ -34,23 +34,49 @@ BACKLINKS = {
     2: ("http://blog.example.org/a", "/spades", "best spade", ["follow"], "text", 3, {}),
     3: ("http://www.example.org/b", "/", "acme tools", ["nofollow"], "text", 10, {}),
     4: ("http://forum.diy-talk.net/t1", "/", "acme tools", ["nofollow", "ugc"], "text", 20, {}),
-    5: ("http://forum.diy-talk.net/t2", "/old", "", ["follow"], "image", 60,
-        {"target_status": 404, "broken": True}),
+    5: ("http://forum.diy-talk.net/t2", "/old", "", ["follow"], "image", 60, {"target_status": 404, "broken": True}),
     6: ("http://janedoe.blogspot.com/p", "/spades", "spades", ["sponsored"], "text", 5, {}),
-    7: ("http://links.example.com/r", "/spades", "spade deal", ["follow"], "redirect", 2,
-        {"redirect_url": "http://sho.rt/x"}),
-    8: ("http://spam.example.net/x", "/", "cheap tools", ["follow"], "text", 90,
-        {"lost_days": 2, "lost_reason": "link_removed"}),
-    9: ("http://gone.example.com/p", "/gone", "acme", ["follow"], "text", 100,
-        {"lost_days": 15, "lost_reason": "page_not_found", "target_status": 404, "broken": True}),
+    7: (
+        "http://links.example.com/r",
+        "/spades",
+        "spade deal",
+        ["follow"],
+        "redirect",
+        2,
+        {"redirect_url": "http://sho.rt/x"},
+    ),
+    8: (
+        "http://spam.example.net/x",
+        "/",
+        "cheap tools",
+        ["follow"],
+        "text",
+        90,
+        {"lost_days": 2, "lost_reason": "link_removed"},
+    ),
+    9: (
+        "http://gone.example.com/p",
+        "/gone",
+        "acme",
+        ["follow"],
+        "text",
+        100,
+        {"lost_days": 15, "lost_reason": "page_not_found", "target_status": 404, "broken": True},
+    ),
     10: ("https://acme-tools.com/blog", "/", "home", ["follow"], "text", 30, {}),  # internal
     11: ("http://blog.example.org/a", "https://other.com/", "other", ["follow"], "text", 30, {}),
-    12: ("http://www.diy-talk.net/t3", "/old", "old tools", ["follow"], "text", 25,
-         {"target_status": 404, "broken": True}),
+    12: (
+        "http://www.diy-talk.net/t3",
+        "/old",
+        "old tools",
+        ["follow"],
+        "text",
+        25,
+        {"target_status": 404, "broken": True},
+    ),
 }
 # Authority as ``backlinks rank`` would store it; example.com is unrated.
-AUTHORITY = {ACME: 55.0, "example.org": 40.5, "diy-talk.net": 12.0,
-             "janedoe.blogspot.com": 3.1, "example.net": 0.0}
+AUTHORITY = {ACME: 55.0, "example.org": 40.5, "diy-talk.net": 12.0, "janedoe.blogspot.com": 3.1, "example.net": 0.0}
 
 
 def backlink(n: int, now: datetime) -> dict:
@@ -59,11 +85,18 @@ def backlink(n: int, now: datetime) -> dict:
     target = target if "://" in target else f"https://{ACME}{target}"
     lost_days = extra.pop("lost_days", None)
     doc = {
-        "source_url": source, "target_url": target, "anchor": anchor,
-        "source_host": host_of(source), "source_domain": registered_domain(host_of(source)),
-        "target_host": host_of(target), "target_domain": registered_domain(host_of(target)),
-        "rel": [t for t in types if t != "follow"], "link_types": types, "kind": kind,
-        "page_nofollow": False, "page_noindex": False,
+        "source_url": source,
+        "target_url": target,
+        "anchor": anchor,
+        "source_host": host_of(source),
+        "source_domain": registered_domain(host_of(source)),
+        "target_host": host_of(target),
+        "target_domain": registered_domain(host_of(target)),
+        "rel": [t for t in types if t != "follow"],
+        "link_types": types,
+        "kind": kind,
+        "page_nofollow": False,
+        "page_noindex": False,
         "first_seen": now - first * DAY,
         # Distinct, so the export's order (last seen first) is known: N ascending.
         "last_seen": now - DAY - n * timedelta(minutes=1),
@@ -83,9 +116,10 @@ def backlink(n: int, now: datetime) -> dict:
 def event(kind: str, n: int, days: float, now: datetime, **extra) -> dict:
     doc = backlink(n, now)
     return {
-        "_id": f"{kind}:{n}:{days}", "type": kind, "time": now - days * DAY,
-        **{k: doc[k] for k in ("source_url", "target_url", "anchor", "source_domain", "target_domain",
-                               "link_types")},
+        "_id": f"{kind}:{n}:{days}",
+        "type": kind,
+        "time": now - days * DAY,
+        **{k: doc[k] for k in ("source_url", "target_url", "anchor", "source_domain", "target_domain", "link_types")},
         **extra,
     }
 
@@ -107,5 +141,6 @@ def fill(db, now: datetime) -> None:
     store.ensure_indexes(db)
     db[store.BACKLINKS].insert_many([backlink(n, now) for n in BACKLINKS])
     db[store.EVENTS].insert_many(events(now))
-    db[store.DOMAINS].insert_many([{"domain": d, "authority": a, "referring_domains": 0,
-                                     "computed_at": now} for d, a in AUTHORITY.items()])
+    db[store.DOMAINS].insert_many(
+        [{"domain": d, "authority": a, "referring_domains": 0, "computed_at": now} for d, a in AUTHORITY.items()]
+    )

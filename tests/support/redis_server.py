@@ -52,9 +52,25 @@ class RedisServer:
         return f"redis://{self.host}:{self.port}/0"
 
     def command(self) -> list[str]:
-        return [binary(), "--port", str(self.port), "--bind", self.host, "--dir", str(self.directory),
-                "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--protected-mode", "no",
-                "--logfile", str(self.directory / "server.log")]
+        return [
+            binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            self.host,
+            "--dir",
+            str(self.directory),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+            "--protected-mode",
+            "no",
+            "--logfile",
+            str(self.directory / "server.log"),
+        ]
 
     def start(self, prefix: list[str] | None = None) -> RedisServer:
         self.process = subprocess.Popen((prefix or []) + self.command(), stdout=subprocess.DEVNULL)

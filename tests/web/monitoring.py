@@ -22,10 +22,16 @@ def _page(*links: tuple[str, str, str]) -> Response:
 
 def _news(stage: int) -> dict[str, Response]:
     pages = {
-        "/a.html": _page((f"{A}/pricing", "Pricing", ""), (f"{A}/blog", "Blog", ""),
-                         (f"{A}/old-page", "Old", ""), (f"{A}/private-area", "Private", ""),
-                         (f"{A}/slow", "Slow", ""), ("http://sho.rt/x1", "short link", ""),
-                         ("http://sho.rt/x2", "elsewhere", ""), ("http://other-news.net/", "other", "")),
+        "/a.html": _page(
+            (f"{A}/pricing", "Pricing", ""),
+            (f"{A}/blog", "Blog", ""),
+            (f"{A}/old-page", "Old", ""),
+            (f"{A}/private-area", "Private", ""),
+            (f"{A}/slow", "Slow", ""),
+            ("http://sho.rt/x1", "short link", ""),
+            ("http://sho.rt/x2", "elsewhere", ""),
+            ("http://other-news.net/", "other", ""),
+        ),
         "/b.html": _page((f"{A}/features", "Features", "")),
         "/c.html": _page((f"{A}/docs", "Docs", "")),
         "/d.html": _page((f"{A}/about", "About", "")),
@@ -37,10 +43,16 @@ def _news(stage: int) -> dict[str, Response]:
     home = ["a", "b", "c", "d", "e", "f", "g", "h"]
     if stage == 2:
         home.remove("h")  # still there, but only a recrawl finds it
-        pages["/a.html"] = _page((f"{A}/pricing", "Pricing", ""), (f"{A}/blog", "Blog", ""),
-                                 (f"{A}/new", "New", ""), (f"{A}/private-area", "Private", ""),
-                                 (f"{A}/slow", "Slow", ""), ("http://sho.rt/x1", "short link", ""),
-                                 ("http://sho.rt/x2", "elsewhere", ""), ("http://other-news.net/", "other", ""))
+        pages["/a.html"] = _page(
+            (f"{A}/pricing", "Pricing", ""),
+            (f"{A}/blog", "Blog", ""),
+            (f"{A}/new", "New", ""),
+            (f"{A}/private-area", "Private", ""),
+            (f"{A}/slow", "Slow", ""),
+            ("http://sho.rt/x1", "short link", ""),
+            ("http://sho.rt/x2", "elsewhere", ""),
+            ("http://other-news.net/", "other", ""),
+        )
         pages["/b.html"] = _page((f"{A}/features", "Features", "sponsored"))
         del pages["/c.html"]  # 404
         pages["/d.html"] = redirect("/d2.html")
@@ -54,13 +66,27 @@ def _news(stage: int) -> dict[str, Response]:
 
 def _acme(stage: int) -> dict[str, Response]:
     ok = html("acme")
-    pages = {f"/{p}": ok for p in ("pricing", "features", "docs", "about", "contact", "team",
-                                    "careers", "partners", "new", "new-page", "promo", "private-area")}
+    pages = {
+        f"/{p}": ok
+        for p in (
+            "pricing",
+            "features",
+            "docs",
+            "about",
+            "contact",
+            "team",
+            "careers",
+            "partners",
+            "new",
+            "new-page",
+            "promo",
+            "private-area",
+        )
+    }
     pages["/blog"] = Response(200, b"acme blog", [("Content-Type", "text/html")], head_status=405)
     pages["/old-page"] = redirect("/new-page")
     pages["/slow"] = Response(200, b"slow", [("Content-Type", "text/html")], delay=30.0)
-    pages["/robots.txt"] = Response(200, b"User-agent: *\nDisallow: /private-area\n",
-                                    [("Content-Type", "text/plain")])
+    pages["/robots.txt"] = Response(200, b"User-agent: *\nDisallow: /private-area\n", [("Content-Type", "text/plain")])
     if stage == 2:
         pages["/pricing"] = html("gone", status=404)
     return pages

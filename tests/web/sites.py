@@ -61,8 +61,7 @@ PAGES: dict[tuple[str, str], Response] = {
         <meta name="ROBOTS" content="NOINDEX, NoFollow"></head><body>
         <a href="https://acme-tools.com/meta-nofollow">m1</a>
         <a href="/only-via-nofollow.html">hidden</a></body></html>"""),
-    ("www.seed-site.com", "/only-via-nofollow.html"): html(
-        '<a href="https://acme-tools.com/never">never</a>'),
+    ("www.seed-site.com", "/only-via-nofollow.html"): html('<a href="https://acme-tools.com/never">never</a>'),
     ("www.seed-site.com", "/meta-none.html"): html("""<html><head>
         <meta name="googlebot" content="none"></head><body>
         <a href="https://acme-tools.com/meta-none">m2</a></body></html>"""),
@@ -70,32 +69,30 @@ PAGES: dict[tuple[str, str], Response] = {
         <meta name="bingbot" content="nofollow"></head><body>
         <a href="https://acme-tools.com/meta-otherbot">m3</a></body></html>"""),
     ("www.seed-site.com", "/xrobots.html"): html(
-        '<a href="https://acme-tools.com/xrobots">x1</a>',
-        headers=[("X-Robots-Tag", "googlebot: nofollow")]),
+        '<a href="https://acme-tools.com/xrobots">x1</a>', headers=[("X-Robots-Tag", "googlebot: nofollow")]
+    ),
     ("www.seed-site.com", "/xrobots-list.html"): html(
         '<a href="https://acme-tools.com/xrobots-list">x2</a>',
-        headers=[("X-Robots-Tag", "noarchive"), ("X-Robots-Tag", "noindex, nofollow")]),
+        headers=[("X-Robots-Tag", "noarchive"), ("X-Robots-Tag", "noindex, nofollow")],
+    ),
     ("www.seed-site.com", "/xrobots-other.html"): html(
-        '<a href="https://acme-tools.com/xrobots-other">x3</a>',
-        headers=[("X-Robots-Tag", "otherbot: nofollow")]),
-    ("www.seed-site.com", "/private/secret.html"): html(
-        '<a href="https://acme-tools.com/secret">secret</a>'),
+        '<a href="https://acme-tools.com/xrobots-other">x3</a>', headers=[("X-Robots-Tag", "otherbot: nofollow")]
+    ),
+    ("www.seed-site.com", "/private/secret.html"): html('<a href="https://acme-tools.com/secret">secret</a>'),
     ("www.seed-site.com", "/redirect-me"): redirect("/landing.html"),
-    ("www.seed-site.com", "/landing.html"): html(
-        '<a href="https://acme-tools.com/landed">after redirect</a>'),
+    ("www.seed-site.com", "/landing.html"): html('<a href="https://acme-tools.com/landed">after redirect</a>'),
     # A redirect to a non-canonical URL with no path: stored canonical, relative links intact.
     ("www.seed-site.com", "/moved-home"): redirect("HTTP://DOCS.Seed-Site.COM:80"),
     ("docs.seed-site.com", "/"): html(
-        '<a href="guide/start.html">Start</a> <a href="https://acme-tools.com/from-docs">docs link</a>'),
-    ("docs.seed-site.com", "/guide/start.html"): html(
-        '<a href="https://acme-tools.com/from-guide">guide link</a>'),
+        '<a href="guide/start.html">Start</a> <a href="https://acme-tools.com/from-docs">docs link</a>'
+    ),
+    ("docs.seed-site.com", "/guide/start.html"): html('<a href="https://acme-tools.com/from-guide">guide link</a>'),
     ("blog.seed-site.com", "/"): html("""<a href="https://acme-tools.com/from-blog">blog
         link</a> <a href="http://www.seed-site.com/">home</a>"""),
     ("janedoe.blogspot.com", "/"): html("""<a href="/p2">next</a>
         <a href="https://johnsmith.blogspot.com/">John</a>
         <a href="https://acme-tools.com/from-jane">Acme</a>"""),
-    ("janedoe.blogspot.com", "/p2"): html(
-        '<a href="https://WWW.acme-tools.com/from-jane-2" rel="ugc">p2</a>'),
+    ("janedoe.blogspot.com", "/p2"): html('<a href="https://WWW.acme-tools.com/from-jane-2" rel="ugc">p2</a>'),
     # --- Bad input: each logs, counts, and the crawl goes on to /bad/after.html.
     ("www.seed-site.com", "/bad/"): html("""
         <a href="/bad/malformed.html">1</a> <a href="/bad/cp1252.html">2</a>
@@ -107,31 +104,34 @@ PAGES: dict[tuple[str, str], Response] = {
         <a href="http://www.seed-site.com:99999/">13</a>"""),
     ("www.seed-site.com", "/bad/malformed.html"): html(
         '<html><body><p><a href="https://acme-tools.com/malformed">unclosed <b>bold</p>'
-        '<div><a href=https://acme-tools.com/m2>m2</div></table></i>'),
+        "<div><a href=https://acme-tools.com/m2>m2</div></table></i>"
+    ),
     ("www.seed-site.com", "/bad/cp1252.html"): Response(
-        200, b'<a href="https://acme-tools.com/cafe">Caf\xe9 \x93quoted\x94</a>',
-        [("Content-Type", "text/html; charset=windows-1252")]),
+        200,
+        b'<a href="https://acme-tools.com/cafe">Caf\xe9 \x93quoted\x94</a>',
+        [("Content-Type", "text/html; charset=windows-1252")],
+    ),
     ("www.seed-site.com", "/bad/meta-charset.html"): Response(
-        200, b'<html><head><meta charset="windows-1252"></head>'
-             b'<a href="https://acme-tools.com/meta-charset">Gr\xfc\xdfe</a>',
-        [("Content-Type", "text/html")]),
+        200,
+        b'<html><head><meta charset="windows-1252"></head>'
+        b'<a href="https://acme-tools.com/meta-charset">Gr\xfc\xdfe</a>',
+        [("Content-Type", "text/html")],
+    ),
     ("www.seed-site.com", "/bad/binary.html"): Response(
-        200, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
-        [("Content-Type", "text/html")]),
+        200, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, [("Content-Type", "text/html")]
+    ),
     ("www.seed-site.com", "/bad/image.png"): Response(
-        200, b"\x89PNG\r\n\x1a\n" + bytes(64), [("Content-Type", "image/png")]),
-    ("www.seed-site.com", "/bad/huge.html"): html(
-        '<a href="https://acme-tools.com/huge">huge</a>' + "x" * HUGE),
-    ("www.seed-site.com", "/bad/404.html"): html(
-        '<a href="https://acme-tools.com/from-404">404</a>', status=404),
+        200, b"\x89PNG\r\n\x1a\n" + bytes(64), [("Content-Type", "image/png")]
+    ),
+    ("www.seed-site.com", "/bad/huge.html"): html('<a href="https://acme-tools.com/huge">huge</a>' + "x" * HUGE),
+    ("www.seed-site.com", "/bad/404.html"): html('<a href="https://acme-tools.com/from-404">404</a>', status=404),
     ("www.seed-site.com", "/bad/500.html"): html("oops", status=500),
     ("www.seed-site.com", "/bad/loop-a"): redirect("/bad/loop-b", 302),
     ("www.seed-site.com", "/bad/loop-b"): redirect("/bad/loop-a", 302),
     ("www.seed-site.com", "/bad/slow.html"): Response(
-        200, b"<a href='https://acme-tools.com/slow'>slow</a>",
-        [("Content-Type", "text/html")], delay=SLOW),
-    ("www.seed-site.com", "/bad/after.html"): html(
-        '<a href="https://acme-tools.com/survivor">still crawling</a>'),
+        200, b"<a href='https://acme-tools.com/slow'>slow</a>", [("Content-Type", "text/html")], delay=SLOW
+    ),
+    ("www.seed-site.com", "/bad/after.html"): html('<a href="https://acme-tools.com/survivor">still crawling</a>'),
 }
 
 
