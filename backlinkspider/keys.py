@@ -56,6 +56,11 @@ HOST = "frontier_host"
 # --- Redis keys ----------------------------------------------------------------------
 
 
+def bloom_params(bloom_key: str) -> str:
+    """The hash beside a Bloom filter's bitmap that fixes its geometry (m bits, k hashes)."""
+    return f"{bloom_key}:params"
+
+
 class RedisKeys:
     """The Redis keys of one crawl (``prefix``: the spider name)."""
 
@@ -64,7 +69,7 @@ class RedisKeys:
         self.start_urls = f"{prefix}:start_urls"
         self.requests = f"{prefix}:requests"
         self.dupefilter = f"{prefix}:dupefilter"
-        self.dupefilter_params = f"{self.dupefilter}:params"
+        self.dupefilter_params = bloom_params(self.dupefilter)
         self.workers = f"{prefix}:workers"
         self.workers_info = f"{self.workers}:info"
         self.sites = f"{prefix}:sites"

@@ -24,6 +24,8 @@ import math
 
 from scrapy.utils.request import RequestFingerprinter
 
+from backlinkspider.keys import bloom_params
+
 logger = logging.getLogger(__name__)
 
 MAX_BITS = 2**32  # a Redis string holds at most 512 MB
@@ -61,7 +63,7 @@ class BloomDupeFilter:
         self.fingerprinter = fingerprinter or RequestFingerprinter()
         self.debug = debug
         self.m, self.k = geometry(capacity, error_rate)
-        params = f"{key}:params"
+        params = bloom_params(key)
         server.hsetnx(params, "m", self.m)
         server.hsetnx(params, "k", self.k)
         stored = server.hmget(params, "m", "k")
@@ -122,7 +124,7 @@ class BloomDupeFilter:
 
     def clear(self):
         """Forget every URL (``backlinks reset`` only)."""
-        self.server.delete(self.key, f"{self.key}:params")
+        self.server.delete(self.key, bloom_params(self.key))
 
     def log(self, request, spider):
         if self.debug:

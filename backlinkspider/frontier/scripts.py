@@ -1,22 +1,9 @@
 """The frontier's server-side Lua scripts: each is one atomic round trip.
 
-Keys hang off the spider's prefix (``backlinks``), following scrapy-redis:
-
-=========================== ===========================================================
-``P:start_urls``            list: seeds anyone may push (URLs or scrapy-redis JSON)
-``P:requests``              sorted set: host -> when it may be fetched next (ms, Redis clock)
-``P:requests:<host>``       list: that host's queued requests, FIFO (JSON entries)
-``P:dupefilter``            string: the Bloom filter's bits (``P:dupefilter:params``: m, k)
-``P:leases:<worker>``       hash: lease id -> "host<TAB>entry", requests a worker holds
-``P:slots``                 hash: host -> requests in flight, cluster-wide
-``P:slots:<worker>``        hash: the same, for one worker, so its slots can be given back
-``P:workers``               sorted set: worker -> heartbeat deadline (ms); ``:info`` hash
-``P:sites``                 hash: site -> pages admitted (SITE_PAGE_LIMIT, cluster-wide)
-``P:targets``               set: the crawl's target domains
-``P:robots:<netloc>``       string: a robots.txt body, expires after ROBOTS_CACHE_TTL
-``P:stats``                 hash: queued, leased, seen, duplicates, capped, pages
-``P:pages:<minute>``        counter of pages fetched in that minute (expires)
-=========================== ===========================================================
+Keys hang off the spider's prefix (``backlinks``), following scrapy-redis; the
+layout is documented, and named for the Python side, in ``backlinkspider/keys.py``.
+Each script receives the prefix and builds the same names server-side, so one
+call can touch any host's queue.
 
 Every timestamp comes from the Redis server's ``TIME``, so politeness and
 lease deadlines hold whatever the workers' clocks say. Scripts build key
