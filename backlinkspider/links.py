@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlinkspider.items import Link
 from backlinkspider.robots_meta import META_NAMES, meta_directives
@@ -35,6 +35,31 @@ class ExtractedPage:
 def collapse(text: str) -> str:
     """Collapse runs of white space (NBSP included) to one space and strip."""
     return " ".join(text.split())
+
+
+# Elements whose text a reader never sees as text: code, styles, the no-script
+# fallback (the crawler parses as a browser with scripts on would show the page),
+# and inert templates.
+_UNSEEN_TAGS = frozenset({"script", "style", "noscript", "template"})
+_UNSEEN = ", ".join(sorted(_UNSEEN_TAGS))
+
+
+def visible_text(node: LexborNode) -> str:
+    """The text of ``node``'s descendants a reader sees: without script, style,
+    noscript and template contents (JSON-LD, tracking code, CSS are not anchor text)."""
+    if node.css_first(_UNSEEN) is None:  # nearly every link: one native call
+        return node.text(deep=True)
+    parts: list[str] = []
+    stack = [node.iter(include_text=True)]  # no recursion: hostile pages nest deeply
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif child.tag == "-text":
+            parts.append(child.text(deep=False))
+        elif child.tag not in _UNSEEN_TAGS:
+            stack.append(child.iter(include_text=True))
+    return "".join(parts)
 
 
 def rel_tokens(rel: str) -> tuple[str, ...]:
@@ -116,7 +141,7 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
         if node.tag == "area":  # an image-map region: its alt is its anchor
             anchor, kind = collapse(attrs.get("alt") or ""), "image"
         else:
-            anchor, kind = collapse(node.text(deep=True)), "text"
+            anchor, kind = collapse(visible_text(node)), "text"
             if not anchor:
                 images = node.css("img")
                 if images:

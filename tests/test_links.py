@@ -92,3 +92,41 @@ def test_wants_limits_details_to_the_links_that_can_be_stored():
 def test_links_come_in_document_order_across_a_and_area():
     html = '<map><area href="/first" alt="First"></map><a href="/second">Second</a><area href="/third" alt="T">'
     assert [u for u, *_ in links(html)] == ["http://site.com/first", "http://site.com/second", "http://site.com/third"]
+
+
+# Anchor text is what a reader sees (seen on real pages, each test named after its site).
+
+
+def test_focus_de_json_ld_inside_a_link_is_not_its_anchor():
+    html = (
+        '<a href="https://www.focus.de/politik/">Politik<script type="application/ld+json">'
+        '{"@context":"http://schema.org","@type":"BreadcrumbList"}</script></a>'
+    )
+    assert links(html) == [("https://www.focus.de/politik/", "Politik", [], "text")]
+
+
+def test_leichtathletik_berlin_de_image_link_with_a_script_beside_it_is_an_image_link():
+    html = (
+        '<a href="https://www.leichtathletik-berlin.de/bild"><img alt="Siegerehrung" src="a.jpg">'
+        "<script>window.respimage && window.respimage();</script></a>"
+    )
+    assert links(html) == [("https://www.leichtathletik-berlin.de/bild", "Siegerehrung", [], "image")]
+
+
+def test_style_noscript_and_template_text_is_not_anchor_text():
+    html = (
+        '<a href="/x">Read <style>.x{color:red}</style><noscript>enable JS</noscript>'
+        "<template>later</template><b>more</b></a>"
+    )
+    assert links(html) == [("http://site.com/x", "Read more", [], "text")]
+
+
+def test_an_unclosed_link_reopened_around_a_script_keeps_only_visible_text():
+    # The parser (as browsers do) closes <a> at the <div>, re-opens it inside, around
+    # the script, and again after: three links, none with the script's text.
+    html = '<p><a href="/a">one <div>two<script>track()</script></div> three'
+    assert [(u, a) for u, a, *_ in links(html)] == [
+        ("http://site.com/a", "one"),
+        ("http://site.com/a", "two"),
+        ("http://site.com/a", "three"),
+    ]
