@@ -33,7 +33,11 @@ NEWSPIDER_MODULE = "backlinkspider.spiders"
 # --- Identity: site owners must be able to tell who crawls them and how to reach us.
 BOT_CONTACT_URL = _env("BOT_CONTACT_URL", "https://github.com/backlinkspider/backlinkspider")
 USER_AGENT = _env("USER_AGENT", f"Mozilla/5.0 (compatible; backlinkspider/{__version__}; +{BOT_CONTACT_URL})")
-ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", True)  # Scrapy's Protego parser (RFC 9309)
+ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", True)
+# robots.txt read as Google reads it (its own parser), groups matched with our product
+# token: what site owners write in "User-agent:" to block or slow this crawler.
+ROBOTSTXT_PARSER = "backlinkspider.robots_txt.GoogleRobotParser"
+ROBOTSTXT_USER_AGENT = _env("ROBOTSTXT_USER_AGENT", BOT_NAME)
 
 # --- Politeness: a handful of parallel requests per site, adapted to its latency.
 CONCURRENT_REQUESTS = _env("CONCURRENT_REQUESTS", 32)

@@ -6,7 +6,9 @@ subclass keeps the body (and status) of every robots.txt it fetches in Redis
 under ``P:robots:<scheme>://<netloc>`` for ``ROBOTS_CACHE_TTL`` seconds (24 hours,
 as RFC 9309 allows caching for), and reads it there before fetching. A short
 lock key makes the first worker the only one to fetch; the others wait up to
-``ROBOTS_LOCK_WAIT`` seconds for its answer. Fetch errors are not cached:
+``ROBOTS_LOCK_WAIT`` seconds for its answer. It shares the first
+``robots_txt.MAX_BYTES`` of the body, exactly what the fetching worker's parser
+reads, so every worker answers every URL the same way. Fetch errors are not cached:
 Scrapy then allows everything, and the next worker tries again.
 """
 
@@ -23,11 +25,11 @@ from scrapy.utils.misc import build_from_crawler
 
 from backlinkspider.frontier.connection import async_client
 from backlinkspider.keys import RedisKeys
+from backlinkspider.robots_txt import MAX_BYTES
 
 logger = logging.getLogger(__name__)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_MAX_BODY = 500 * 1024  # RFC 9309: crawlers must parse at least the first 500 KiB
 
 
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -85,7 +87,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     async def _parse_robots(self, response, netloc, request):
         await super()._parse_robots(response, netloc, request)
         record = json.dumps(
-            {"status": response.status, "url": response.url, "body": response.body[:_MAX_BODY].decode("latin-1")}
+            {"status": response.status, "url": response.url, "body": response.body[:MAX_BYTES].decode("latin-1")}
         )
         try:
             await self.redis.set(self._keys.robots(self._origin(request)), record, ex=self.ttl)
