@@ -37,6 +37,9 @@ from __future__ import annotations
 #: the registered domain a page request belongs to; requests without it (target and
 #: redirect checks, robots.txt) may go anywhere.
 SITE = "site"
+#: the URL as the link gave it (the WHATWG form we store), when Scrapy's request URL
+#: differs (Scrapy re-encodes ``[``, ``|``, ``{`` … and drops an empty ``?``).
+LINK_URL = "link_url"
 #: set by SiteRedirectMiddleware: where a redirect off the page's site leads.
 REDIRECT_OFFSITE = "redirect_offsite"
 #: a target check: the stored target URL it checks.

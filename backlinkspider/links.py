@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlinkspider.items import Link
 from backlinkspider.robots_meta import META_NAMES, meta_directives
-from backlinkspider.urls import canonicalize, resolver
+from backlinkspider.urls import INVALID, document_base, resolver
 
 _REL_SPLIT = re.compile(r"[\s,]+")
 _NO_REL: tuple[str, ...] = ()
@@ -28,6 +28,7 @@ class ExtractedPage:
     title: str = ""
     directives: set[str] = field(default_factory=set)  # from robots meta tags
     links_found: int = 0  # <a>/<area> elements with an href
+    invalid_urls: int = 0  # of those, hrefs the URL parser rejects: not links at all
     links: list[Link] = field(default_factory=list)  # the http(s) ones (the wanted ones)
     others: list[tuple[str, str]] = field(default_factory=list)  # (url, host) of the rest
 
@@ -105,37 +106,43 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
     links of a page point inside its own site, and a crawl stores none of them
     unless they point into a target, so this skips most of the per-link work.
     ``url`` is the page's final URL in canonical form (:func:`canonicalize`,
-    which always gives a path to resolve against); links resolve against the first
-    ``<base href>`` when the page has one, as browsers do.
+    which always gives a path to resolve against); links resolve against the
+    document's base URL: the first ``<base href>`` anywhere in the document,
+    itself resolved against ``url``, as the HTML Standard says.
     """
     tree = LexborHTMLParser(html)
     page = ExtractedPage()
 
-    # <base>, <title> and robots <meta> count only in <head>: one walk of a small subtree.
-    base = url
+    # <title> and robots <meta> count only in <head>: one walk of a small subtree.
     head = tree.head
-    for node in head.css("base[href], title, meta[name]") if head is not None else ():
-        tag = node.tag
-        if tag == "base":
-            if base is url:  # the first <base href> wins
-                base = canonicalize(node.attrs.get("href") or "", url) or url
-        elif tag == "title":
+    for node in head.css("title, meta[name]") if head is not None else ():
+        if node.tag == "title":
             if not page.title:
                 page.title = collapse(node.text())
         elif (node.attrs.get("name") or "").strip().lower() in META_NAMES:
             page.directives |= meta_directives(node.attrs.get("content") or "")
+
+    # One walk of the whole tree finds the links and the first <base href>, wherever it is.
+    base = url
+    nodes = tree.css("base[href], a[href], area[href]")
+    for node in nodes:
+        if node.tag == "base":
+            base = document_base(node.attrs.get("href") or "", url)
+            nodes = [n for n in nodes if n.tag != "base"]
+            break
+    page.links_found = len(nodes)
 
     resolve = resolver(base)
     append = page.links.append
     other = page.others.append
     if wants is not None:  # a page links to few hosts: ask once per host
         wants = _per_host(wants)
-    nodes = tree.css("a[href], area[href]")
-    page.links_found = len(nodes)
     for node in nodes:
         attrs = node.attrs  # lazy: reads only the attributes asked for
         found = resolve(attrs.get("href") or "")
-        if found is None:  # mailto:, javascript:, tel:, data:, broken
+        if not found:  # mailto:, javascript:, tel:, data: (None), or no URL at all (INVALID)
+            if found is INVALID:
+                page.invalid_urls += 1
             continue
         if wants is not None and not wants(found[1]):
             other(found)

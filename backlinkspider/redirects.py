@@ -11,8 +11,6 @@ In-site redirects are followed, past the seen-set; requests without a ``site`` i
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from backlinkspider.keys import REDIRECT_OFFSITE, REDIRECT_URLS, SITE
 from backlinkspider.scope import in_site
 from backlinkspider.urls import canonicalize_with_host
@@ -38,7 +36,7 @@ class SiteRedirectMiddleware:
         if not site or not 300 <= response.status < 400 or "Location" not in response.headers:
             return response
         location = response.headers["Location"].decode("latin-1")
-        found = canonicalize_with_host(urljoin(request.url, location))
+        found = canonicalize_with_host(location, request.url)
         if found is None:
             return response
         if in_site(found[1], site):

@@ -1,25 +1,35 @@
-"""URL canonical form, hosts and registered domains.
+"""URLs as browsers read them, hosts and registered domains.
 
-Every URL the project stores or follows goes through :func:`canonicalize`, so one
-link written five different ways (``HTTP://Acme.com:80/a#top``, `` /a ``…) is one
-document in MongoDB. Registered domains come from tldextract with the Public
-Suffix List snapshot bundled in the wheel: a crawler must never stall or change
-its answers because a download of the list failed or moved on.
+Every URL the project stores or follows goes through :func:`canonicalize`: the
+WHATWG URL Standard's parse of the href against the page's base URL, the string
+a browser would request (``ada-url``, the parser Node.js uses, which passes the
+Standard's web-platform tests). Two deliberate differences from the browser's
+``href``: the fragment is dropped (it never reaches the server, and ``/a#top``
+and ``/a`` are one page) and so is user-info (``http://user:pass@host/``: a
+credential is not part of a link's identity, and is never stored). Everything
+else is byte for byte the browser's: a URL copied from the address bar finds
+its document. Hosts are the parser's too: punycode per UTS #46
+(non-transitional), percent-decoded, IPv4 and IPv6 in canonical form.
+
+Registered domains come from tldextract with the Public Suffix List snapshot
+bundled in the wheel: a crawler must never stall or change its answers because
+a download of the list failed or moved on.
 """
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import tldextract
-from w3lib.html import strip_html5_whitespace
-from w3lib.url import safe_url_string
+from ada_url import URL, idna_to_ascii
 
-HTTP_SCHEMES = frozenset({"http", "https"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+HTTP_SCHEMES = frozenset({"http:", "https:"})
+#: what :func:`resolve` gives for an href the URL parser rejects (not a link at all),
+#: as opposed to None for a URL that is valid but not http(s) (``mailto:``, ``tel:``).
+INVALID: Any = ()
 
 # suffix_list_urls=() makes tldextract use only its bundled snapshot (no network);
 # private suffixes make janedoe.blogspot.com a site of its own, as it is in reality.
@@ -27,48 +37,70 @@ _extract = tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domain
 
 
 def canonicalize(href: str, base: str | None = None) -> str | None:
-    """Return the absolute, canonical form of ``href``, or None if it is not a web URL."""
-    found = canonicalize_with_host(href, base)
+    """The URL a browser requests for ``href`` (fragment and user-info dropped), or None
+    if it is not a valid http(s) URL."""
+    found = resolve(href, base)
     return found[0] if found else None
 
 
 def canonicalize_with_host(href: str, base: str | None = None) -> tuple[str, str] | None:
-    """Return ``(canonical URL, host)`` for ``href``, or None if it is not a web URL.
+    """``(URL, host)`` for ``href`` as :func:`canonicalize` gives it, or None."""
+    found = resolve(href, base)
+    return found if found else None
 
-    Canonical means: surrounding white space stripped, resolved against ``base``,
-    fragment dropped, scheme and host lower-case, IDN host in punycode, default
-    port dropped, empty path made ``/``, percent-encoding made safe (w3lib).
-    The query string is kept as written: reordering it would store a URL that
-    the page never linked to.
-    """
-    href = strip_html5_whitespace(href)
-    if base is not None:
-        try:
-            href = urljoin(base, href)
-        except ValueError:  # e.g. "http://[broken" in the href
-            return None
+
+def resolve(href: str, base: str | None = None) -> tuple[str, str] | None:
+    """``(URL, host)`` of ``href`` against ``base``; None if it is not http(s);
+    ``INVALID`` (an empty tuple: falsy too) if the URL parser rejects it."""
     try:
-        parts = urlsplit(safe_url_string(href))
-        port = parts.port
-    except ValueError:  # invalid port, bad IPv6 literal, un-IDNA-able host
+        url = URL(href, base=base) if base is not None else URL(href)
+    except UnicodeEncodeError:  # lone surrogates: a browser's USVString conversion replaces them
+        return resolve(_usv(href), None if base is None else _usv(base))
+    except ValueError:
+        return INVALID
+    if url.protocol not in HTTP_SCHEMES:
         return None
-    scheme = parts.scheme.lower()
-    host = parts.hostname
-    if scheme not in HTTP_SCHEMES or not host:
-        return None
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        netloc = f"{netloc}:{port}"
-    if parts.username is not None:
-        userinfo = parts.username
-        if parts.password is not None:
-            userinfo += f":{parts.password}"
-        netloc = f"{userinfo}@{netloc}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, "")), host
+    host = url.hostname
+    if "xn--" in host and not _valid_a_labels(host):
+        return INVALID
+    if url.username or url.password:
+        url.username = ""
+        url.password = ""
+    text = url.href
+    cut = text.find("#")  # '#' elsewhere in a serialized URL is percent-encoded
+    return (text[:cut] if cut >= 0 else text), host
+
+
+def document_base(href: str, page_url: str) -> str:
+    """The document's base URL given its first ``<base href>``: the href parsed against the
+    page's URL, whatever its scheme; the page's URL when it does not parse (HTML Standard)."""
+    try:
+        return URL(href, base=page_url).href
+    except (ValueError, UnicodeEncodeError):
+        return page_url
+
+
+def _usv(text: str) -> str:
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _valid_a_labels(host: str) -> bool:
+    """Whether every ``xn--`` label of ``host`` is the punycode of a non-ASCII label that
+    UTS #46 maps to itself (the Standard rejects ``xn--`` and ``xn--pokxncvks``)."""
+    for label in host.split("."):
+        if not label.startswith("xn--"):
+            continue
+        try:
+            decoded = codecs.decode(label[4:].encode("ascii"), "punycode")
+            if not decoded or decoded.isascii() or idna_to_ascii(decoded) != label.encode("ascii"):
+                return False
+        except (UnicodeError, ValueError):
+            return False
+    return True
 
 
 def resolver(base: str) -> Callable[[str], tuple[str, str] | None]:
-    """A memoised :func:`canonicalize_with_host` for the hrefs of one page.
+    """A memoised :func:`resolve` for the hrefs of one page (``INVALID`` included).
 
     ``base`` must be canonical: its directory is everything up to the last
     ``/`` of its path, which a canonical URL always has.
@@ -81,7 +113,8 @@ def resolver(base: str) -> Callable[[str], tuple[str, str] | None]:
     resolved against the page and not cached. The caches are bounded by
     ``RESOLVE_CACHE_SIZE`` entries in all, and emptied when full.
     """
-    base_dir = base[: base.rfind("/", 0, _path_end(base)) + 1]
+    cut = base.rfind("/", 0, _path_end(base))
+    base_dir = base[: cut + 1] if cut >= 0 else base  # an opaque base (javascript:…) is its own
     cache = _dir_caches.get(base_dir)
     if cache is None:
         if len(_dir_caches) >= RESOLVE_CACHE_SIZE // 16:
@@ -91,7 +124,7 @@ def resolver(base: str) -> Callable[[str], tuple[str, str] | None]:
 
     page_itself: list = []  # the base's own canonical form, computed on first use
 
-    def resolve(href: str) -> tuple[str, str] | None:
+    def resolve_href(href: str) -> tuple[str, str] | None:
         global _cached
         found = get(href, _MISSING)
         if found is not _MISSING:
@@ -99,14 +132,14 @@ def resolver(base: str) -> Callable[[str], tuple[str, str] | None]:
         cut = href.find("#")
         if cut == 0 or not href:  # the page itself
             if not page_itself:
-                page_itself.append(canonicalize_with_host(base))
+                page_itself.append(resolve(base))
             return page_itself[0]
-        if href[0] in _BASE_DEPENDENT:
-            return canonicalize_with_host(href, base)
+        if href[0] == "?" or href[0] <= " ":  # leading C0 controls and spaces are stripped
+            return resolve(href, base)
         bare = href[:cut] if cut > 0 else href  # the fragment is dropped anyway
         found = get(bare, _MISSING)
         if found is _MISSING:
-            found = cache[bare] = canonicalize_with_host(bare, base_dir)
+            found = cache[bare] = resolve(bare, base_dir)
             _cached += 1
         cache[href] = found
         _cached += 1
@@ -114,7 +147,7 @@ def resolver(base: str) -> Callable[[str], tuple[str, str] | None]:
             clear_resolve_cache()
         return found
 
-    return resolve
+    return resolve_href
 
 
 def clear_resolve_cache() -> None:
@@ -132,15 +165,17 @@ def _path_end(url: str) -> int:
 
 
 RESOLVE_CACHE_SIZE = 1 << 17
-_BASE_DEPENDENT = frozenset("? \t\n\r\f")
 _MISSING: Any = object()
 _dir_caches: dict[str, dict[str, tuple[str, str] | None]] = {}
 _cached = 0
 
 
 def host_of(url: str) -> str:
-    """The lower-case host of a canonical URL."""
-    return urlsplit(url).hostname or ""
+    """The host of a canonical URL, as :func:`canonicalize` gives it ("" if none)."""
+    try:
+        return URL(url).hostname
+    except (ValueError, UnicodeEncodeError):
+        return ""
 
 
 @lru_cache(maxsize=65536)

@@ -130,3 +130,18 @@ def test_an_unclosed_link_reopened_around_a_script_keeps_only_visible_text():
         ("http://site.com/a", "two"),
         ("http://site.com/a", "three"),
     ]
+
+
+def test_the_first_base_anywhere_in_the_document_counts():
+    html = '<body><a href="x">before</a><base href="https://cdn.other.com/a/"><base href="/b/"><a href="y">after</a>'
+    assert [u for u, *_ in links(html)] == ["https://cdn.other.com/a/x", "https://cdn.other.com/a/y"]
+
+
+def test_a_base_that_is_not_a_web_url_leaves_relative_links_unresolvable():
+    page = extract('<base href="javascript:alert(1)"><a href="rel">r</a><a href="https://ok.com/">ok</a>', PAGE)
+    assert [link.url for link in page.links] == ["https://ok.com/"]
+    assert page.invalid_urls == 1
+
+
+def test_a_base_that_does_not_parse_is_ignored():
+    assert links('<base href="http://[bad"><a href="x">x</a>')[0][0] == "http://site.com/dir/x"

@@ -146,3 +146,19 @@ def test_a_failed_download_is_a_page_too():
     [page] = list(s.on_error(failure))
     assert (page.url, page.status, page.error) == ("http://blog.example.org/slow", 0, "timeout")
     assert page.targets == frozenset({"acme-tools.com"})
+
+
+def test_a_page_is_stored_under_the_url_its_link_gave_not_scrapys_re_encoding():
+    s = spider()
+    html = b'<a href="/list?order[dir]=asc&f={a|b}">sorted</a>'
+    [request], _ = parse(s, response(body=html))
+    link_url = "http://blog.example.org/list?order[dir]=asc&f={a|b}"
+    assert request.url != link_url  # Scrapy sends %5B…%7D
+    _, page = parse(s, response(url=request.url, body=b"<p>list</p>", **request.meta))
+    assert page.url == link_url
+
+
+def test_invalid_hrefs_are_counted():
+    s = spider()
+    parse(s, response(body=b'<a href="http://a b/">x</a><a href="http://256.256.256.256/">y</a>'))
+    assert s.crawler.stats.get_value("backlinks/links/invalid_url") == 2

@@ -32,7 +32,7 @@ from backlinkspider import store
 from backlinkspider.frontier import enabled as distributed_mode
 from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import Link, PageItem
-from backlinkspider.keys import LEASE, REDIRECT_OFFSITE, REDIRECT_URLS, SITE
+from backlinkspider.keys import LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS, SITE
 from backlinkspider.links import ExtractedPage, extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.scope import in_site, stores
@@ -189,9 +189,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             self._recently_requested[url] = None
             if len(self._recently_requested) > _RECENT_URLS:
                 del self._recently_requested[next(iter(self._recently_requested))]
-            return scrapy.Request(
-                url, callback=self.parse, errback=self.on_error, meta={SITE: site}, dont_filter=revisit
-            )
+            return self._page_request(url, site, dont_filter=revisit)
         if url in self._requested:
             return None
         if self.site_page_limit and self._site_requests[site] >= self.site_page_limit:
@@ -202,7 +200,14 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             return None
         self._requested.add(url)
         self._site_requests[site] += 1
-        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={SITE: site})
+        return self._page_request(url, site)
+
+    def _page_request(self, url: str, site: str, dont_filter: bool = False) -> scrapy.Request:
+        request = scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={SITE: site},
+                                 dont_filter=dont_filter)  # fmt: skip
+        if request.url != url:  # Scrapy re-encoded it: the page is stored under the link's form
+            request.meta[LINK_URL] = url
+        return request
 
     # -- callbacks -------------------------------------------------------
 
@@ -233,9 +238,15 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
 
     def _page(self, response) -> PageItem:
         """The item of a response, under its canonical URL, with the URLs that redirected to it."""
-        # Redirects hand us URLs as servers wrote them (HTTP://Host:80, no path):
-        # the page is stored, and its links resolved, under its canonical form.
-        url, host = canonicalize_with_host(response.url) or (response.url, "")
+        # The page is stored, and its links resolved, under the URL the link gave
+        # (Scrapy re-encodes some characters for the request), or where redirects
+        # led, in canonical form (servers write HTTP://Host:80, no path…).
+        requested = response.meta.get(LINK_URL)
+        redirects = response.meta.get(REDIRECT_URLS, ())
+        url, host = canonicalize_with_host(response.url if redirects or not requested else requested) or (
+            response.url,
+            "",
+        )
         page = PageItem(
             url=url,
             status=response.status,
@@ -245,8 +256,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             host=host,
         )
         # The URLs that redirected here lose their backlinks (page_redirected).
-        for earlier in response.meta.get(REDIRECT_URLS, ()):
-            earlier = canonicalize(earlier)
+        for n, earlier in enumerate(redirects):
+            earlier = requested if n == 0 and requested else canonicalize(earlier)
             if earlier and earlier != url and earlier not in page.redirected_from:
                 page.redirected_from.append(earlier)
         return page
@@ -301,6 +312,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         page.page_nofollow = "nofollow" in directives
         page.page_noindex = "noindex" in directives
         page.links_found = found.links_found
+        if found.invalid_urls:  # hrefs no browser could follow: not links
+            self.crawler.stats.inc_value("backlinks/links/invalid_url", found.invalid_urls)
         page.links = found.links
         return found
 
@@ -333,7 +346,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         self.crawler.stats.inc_value(f"backlinks/pages/{error}")
         self.logger.warning("Fetch failed (%s) for %s: %s", error, request.url, failure.value)
         yield PageItem(
-            url=canonicalize(request.url) or request.url,
+            url=request.meta.get(LINK_URL) or canonicalize(request.url) or request.url,
             status=0,
             fetched_at=now(),
             error=error,
