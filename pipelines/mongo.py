@@ -76,6 +76,11 @@ class MongoPipeline:
         # Connecting may start the embedded server: seconds of blocking work.
         self.db = await deferred_to_future(deferToThread(store.open_database, self.crawler.settings))
         await deferred_to_future(deferToThread(store.ensure_indexes, self.db))
+        # A store written with the old URL form is rewritten before anything new lands in it.
+        migrated = await deferred_to_future(deferToThread(store.ensure_url_form, self.db))
+        if migrated:
+            logger.warning("Rewrote the store's URLs to the WHATWG form once (backlinks migrate): %s", migrated)
+            self.stats.set_value("backlinks/mongo/migrated", sum(migrated.values()))
         self._timer = create_looping_call(self._flush_if_due)
         self._timer.start(max(self.flush_interval / 2, 0.1), now=False)
 

@@ -5,7 +5,8 @@ holds what is not a crawl: ``backlinks demo`` serves the demo web on loopback
 and crawls it, so a new user sees the whole path from pages to MongoDB to
 report with one command and nothing else installed; ``backlinks check-targets``
 finds broken backlinks; ``report``, ``export``, ``disavow`` and ``rank`` read
-the store (through ``backlinkspider.store``, the Python API); ``backlinks status``
+the store (through ``backlinkspider.store``, the Python API), ``migrate`` brings an
+older store to the current form; ``backlinks status``
 and ``backlinks reset`` look after a distributed crawl's Redis frontier.
 
 Each command is a class of its own (``cli/base.py`` says how); this module
@@ -21,11 +22,12 @@ import sys
 from backlinkspider.cli.base import Command
 from backlinkspider.cli.cluster import Reset, Status
 from backlinkspider.cli.crawling import CheckTargets, Demo
+from backlinkspider.cli.maintenance import Migrate
 from backlinkspider.cli.ranking import Rank
 from backlinkspider.cli.reports import Disavow, Export, Report
 
 #: In the order ``backlinks --help`` lists them.
-COMMANDS: tuple[type[Command], ...] = (Demo, CheckTargets, Report, Export, Disavow, Rank, Status, Reset)
+COMMANDS: tuple[type[Command], ...] = (Demo, CheckTargets, Report, Export, Disavow, Rank, Migrate, Status, Reset)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ the code uses is here (``schema``) or in ``pipelines/mongo.py``, the writer.
 * ``queries``: every query as an aggregation pipeline (``*_pipeline``), so it
   can be printed (``backlinks report --pipelines``) and run as is in mongosh.
 * ``reads``: the functions that run them, the API below.
+* ``migrate``: stores written before URLs followed the WHATWG Standard, rewritten once.
 * ``ranking``: ``backlinks rank``'s graph in and ranking out
   (the PageRank math is ``backlinkspider.rank``'s).
 
@@ -31,6 +32,10 @@ from __future__ import annotations
 from typing import Any
 
 from backlinkspider.store.connection import connect, database, mongo_uri, open_database
+from backlinkspider.store.migrate import ensure_current as ensure_url_form
+from backlinkspider.store.migrate import is_current as url_form_is_current
+from backlinkspider.store.migrate import mark_current as mark_url_form_current
+from backlinkspider.store.migrate import migrate as migrate_urls
 from backlinkspider.store.queries import (
     EXTERNAL,
     LIVE,
@@ -127,5 +132,9 @@ __all__ = [
     "stored_backlinks",
     "target_urls",
     "top_target_domains",
+    "ensure_url_form",
+    "url_form_is_current",
+    "mark_url_form_current",
+    "migrate_urls",
     *sorted(_RANKING),
 ]
