@@ -67,8 +67,11 @@ class TargetItem:
     lease: str | None = None  # distributed mode, as PageItem.lease
 
     @property
-    def broken(self) -> bool:
-        """4xx/5xx, or no answer at all; a check robots.txt forbade says nothing."""
+    def broken(self) -> bool | None:
+        """4xx/5xx, or no answer at all; a check robots.txt forbade says nothing (False);
+        None when we did not look (the guard refused the address: ``private_network``)."""
         if self.status is not None:
             return self.status >= 400
+        if self.error == "private_network":
+            return None
         return self.error != "robots_disallowed"

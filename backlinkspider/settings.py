@@ -75,6 +75,17 @@ HTTPERROR_ALLOW_ALL = True  # 4xx/5xx pages are recorded in `pages`, not silentl
 COOKIES_ENABLED = False  # a link crawler has no session to keep
 TELNETCONSOLE_ENABLED = False
 
+# --- Safety on the open web (backlinkspider.guard): pages nobody here controls must not
+# make the crawler reach into the network it runs in.
+ALLOW_PRIVATE_NETWORKS = _env("ALLOW_PRIVATE_NETWORKS", False)
+# Comma-separated CIDRs and host names an intranet crawl may reach (10.0.0.0/8,wiki.corp).
+PRIVATE_NETWORK_ALLOWLIST = _env("PRIVATE_NETWORK_ALLOWLIST", "")
+TWISTED_DNS_RESOLVER = "backlinkspider.guard.GuardedResolver"  # checks what names resolve to
+# Crawler traps (backlinkspider.traps): URLs longer than this are not followed…
+MAX_URL_LENGTH = _env("MAX_URL_LENGTH", 2048)
+# …nor more than this many distinct query strings of one path (an endless calendar).
+MAX_QUERY_VARIANTS = _env("MAX_QUERY_VARIANTS", 200)
+
 # --- Components.
 ITEM_PIPELINES = {
     "pipelines.normalize.NormalizePipeline": 100,
@@ -82,6 +93,8 @@ ITEM_PIPELINES = {
     "pipelines.mongo.MongoPipeline": 300,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: a request to a host that is not a public address never leaves.
+    "backlinkspider.guard.PrivateNetworkMiddleware": 50,
     # Responses pass middlewares in decreasing priority, so at 650 its process_response
     # runs before RedirectMiddleware's (600): it marks off-site redirects dont_redirect
     # in time, and they reach the spider as 3xx responses.

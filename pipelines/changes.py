@@ -140,8 +140,15 @@ def link_op(page, link) -> UpdateOne:
     )
 
 
+# Errors that mean the page was not visited at all: they say nothing about its links.
+NOT_VISITED = frozenset({"private_network"})
+
+
 def outcome(page) -> str:
-    """``ok``, ``not_found``, ``redirected`` or ``error``: what a visit says about the page's links."""
+    """``ok``, ``not_found``, ``redirected``, ``error`` or ``not_visited``: what a visit
+    says about the page's links."""
+    if page.error in NOT_VISITED:
+        return "not_visited"
     if page.status in (404, 410):
         return "not_found"
     if 300 <= page.status < 400:  # a redirect off the site, not followed
@@ -170,6 +177,8 @@ def plan(pages, prior: dict[str, dict[tuple[str, str], dict]], lost_after: int) 
                 if stores(doc["target_domain"], doc["source_domain"], targets):
                     _lose(result, doc, page.fetched_at, "page_redirected")
         state = outcome(page)
+        if state == "not_visited":  # the guard refused it: its links are as they were
+            continue
         if state in ("not_found", "redirected"):
             reason = "page_not_found" if state == "not_found" else "page_redirected"
             for doc in stored.values():

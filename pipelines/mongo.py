@@ -262,9 +262,12 @@ def _target_op(item: TargetItem) -> UpdateMany:
         "target_status": item.status,
         "target_checked_at": item.checked_at,
         "target_final_url": item.final_url or item.url,
-        "broken": item.broken,
     }
     unset = {}
+    if item.broken is None:  # we did not look: no verdict either way
+        unset["broken"] = ""
+    else:
+        fields["broken"] = item.broken
     if item.error:
         fields["target_error"] = item.error
     else:

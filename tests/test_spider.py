@@ -162,3 +162,38 @@ def test_invalid_hrefs_are_counted():
     s = spider()
     parse(s, response(body=b'<a href="http://a b/">x</a><a href="http://256.256.256.256/">y</a>'))
     assert s.crawler.stats.get_value("backlinks/links/invalid_url") == 2
+
+
+def test_traps_inside_a_site_are_not_followed():
+    s = spider()
+    s.traps.max_query_variants = 3  # the setting, MAX_QUERY_VARIANTS, is 200
+    calendar = "".join(f'<a href="/cal?month={m}">m</a>' for m in range(10))
+    long_url = "/" + "x" * 2100
+    html = (
+        calendar + f'<a href="{long_url}">long</a><a href="/a/b/a/b/a/b/">loop</a><a href="/a/b/a/b/">ok</a>'
+    ).encode()
+    requests, _ = parse(s, response(body=html))
+    assert [r.url for r in requests] == [
+        "http://blog.example.org/cal?month=0",
+        "http://blog.example.org/cal?month=1",
+        "http://blog.example.org/cal?month=2",
+        "http://blog.example.org/a/b/a/b/",
+    ]
+    stats = s.crawler.stats
+    assert stats.get_value("backlinks/traps/query_variants") == 7
+    assert stats.get_value("backlinks/traps/url_too_long") == 1
+    assert stats.get_value("backlinks/traps/repeated_segments") == 1
+    # Judged once: the same links on the next page count nothing more.
+    parse(s, response(url="http://blog.example.org/other", body=html))
+    assert stats.get_value("backlinks/traps/query_variants") == 7
+
+
+@pytest.mark.parametrize(
+    "path, trap",
+    [("/a/b/a/b/a/b/", True), ("/x/x/x", True), ("/y/a/b/c/a/b/c/a/b/c/z", True), ("/a/b/a/b/", False),
+     ("/2026/12/02/post", False), ("/", False)],
+)  # fmt: skip
+def test_repeated_segments(path, trap):
+    from backlinkspider.traps import repeats_segments
+
+    assert repeats_segments(path) is trap

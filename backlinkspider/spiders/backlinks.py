@@ -36,9 +36,10 @@ from backlinkspider.keys import LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS
 from backlinkspider.links import ExtractedPage, extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.scope import in_site, stores
-from backlinkspider.spiders.outcomes import failure_reason, now, unusable
+from backlinkspider.spiders.outcomes import failure_reason, now, refused_private, unusable
 from backlinkspider.spiders.redirect_links import RedirectLinksMixin
 from backlinkspider.spiders.target_checks import TargetChecksMixin, stop_after_headers
+from backlinkspider.traps import TrapGuard
 from backlinkspider.urls import canonicalize, canonicalize_with_host, domain_of, host_of, registered_domain, user_url
 
 _RECENT_URLS = 200_000  # distributed mode: URLs a worker remembers asking for (~20 MB)
@@ -126,6 +127,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_page_limit = crawler.settings.getint("SITE_PAGE_LIMIT")
         spider.follow_page_nofollow = crawler.settings.getbool("FOLLOW_PAGE_NOFOLLOW")
+        spider.traps = TrapGuard(crawler)
         spider.setup_redirect_links(crawler)
         if distributed_mode(crawler.settings):
             spider.setup_frontier(crawler)
@@ -174,8 +176,9 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             return None
         return self._request(found[0], registered_domain(found[1]))
 
-    def _request(self, url: str, site: str, revisit: bool = False) -> scrapy.Request | None:
-        """A request for ``url`` unless already asked for or its site is at its page cap.
+    def _request(self, url: str, site: str, revisit: bool = False, found: bool = False) -> scrapy.Request | None:
+        """A request for ``url`` unless already asked for, a trap (``found`` on a page:
+        ``traps.py``) or its site is at its page cap.
 
         In distributed mode the frontier's seen-set and per-site counters,
         shared by all workers, decide instead; a recrawl's ``revisit`` passes
@@ -189,8 +192,13 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             self._recently_requested[url] = None
             if len(self._recently_requested) > _RECENT_URLS:
                 del self._recently_requested[next(iter(self._recently_requested))]
+            if found and not self.traps.allows(url):
+                return None
             return self._page_request(url, site, dont_filter=revisit)
         if url in self._requested:
+            return None
+        if found and not self.traps.allows(url):
+            self._requested.add(url)  # judged once
             return None
         if self.site_page_limit and self._site_requests[site] >= self.site_page_limit:
             if self._site_requests[site] == self.site_page_limit:
@@ -324,7 +332,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         requests = []
         for url, host in chain(((link.url, link.host) for link in found.links), found.others):
             if in_site(host, site):
-                request = self._request(url, site) if follow else None
+                request = self._request(url, site, found=True) if follow else None
                 if request is not None:
                     requests.append(request)
             else:
@@ -337,7 +345,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
     def on_error(self, failure):
         """Log and count a failed request; a failed download is still a `pages` entry."""
         request = failure.request
-        if failure.check(IgnoreRequest):  # robots.txt, offsite, too many redirects
+        if failure.check(IgnoreRequest) and not refused_private(failure):  # robots.txt, too many redirects
             self.logger.debug("Ignored %s: %s", request.url, failure.value)
             if request.meta.get(LEASE) is not None:  # nothing to store: the request is done
                 self.crawler.signals.send_catch_log(our_signals.leases_done, leases=[request.meta[LEASE]])

@@ -18,7 +18,10 @@ from scrapy.exceptions import (
     ResponseDataLossError,
 )
 from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
+
+from backlinkspider.guard import PRIVATE_NETWORK, PrivateNetworkRefused, refused_names
 
 # Download failures worth a name of their own, most specific first.
 _ERRORS = (
@@ -34,7 +37,21 @@ _SNIFF = 1024  # bytes looked at to tell a binary body from text
 
 def failure_reason(failure: Failure) -> str:
     """The name of a download failure (a Twisted ``Failure``); ``error`` when it has none."""
+    if refused_private(failure):
+        return PRIVATE_NETWORK
     return next((name for cls, name in _ERRORS if failure.check(cls)), "error")
+
+
+def refused_private(failure: Failure) -> bool:
+    """Whether the guard refused the request: its host, or what the name resolved to, is not public."""
+    if isinstance(failure.value, PrivateNetworkRefused):
+        return True
+    request = getattr(failure, "request", None)
+    return (
+        request is not None
+        and isinstance(failure.value, CannotResolveHostError)
+        and (urlparse_cached(request).hostname or "") in refused_names
+    )
 
 
 def unusable(response: Response) -> str:
