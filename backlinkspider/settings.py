@@ -101,6 +101,7 @@ DOWNLOADER_MIDDLEWARES = {
     "backlinkspider.redirects.SiteRedirectMiddleware": 650,
 }
 EXTENSIONS = {
+    "backlinkspider.redact.RedactLogs": 0,  # credentials never reach the log
     "backlinkspider.report.CrawlReport": 500,
 }
 

@@ -25,6 +25,7 @@ from backlinkspider.cli.crawling import CheckTargets, Demo
 from backlinkspider.cli.maintenance import Migrate
 from backlinkspider.cli.ranking import Rank
 from backlinkspider.cli.reports import Disavow, Export, Report
+from backlinkspider.redact import redact
 
 #: In the order ``backlinks --help`` lists them.
 COMMANDS: tuple[type[Command], ...] = (Demo, CheckTargets, Report, Export, Disavow, Rank, Migrate, Status, Reset)
@@ -51,15 +52,19 @@ def main(argv: list[str] | None = None) -> int:
     command: Command = args.command_object
     command.check(args.command_parser, args)
     from pymongo.errors import PyMongoError
+    from redis.exceptions import RedisError
 
     try:
         return command.run(args)
     except PyMongoError as exc:  # unreachable server, bad credentials: say so, no traceback
-        print(f"backlinks {args.command}: MongoDB: {exc}", file=sys.stderr)
+        print(f"backlinks {args.command}: MongoDB: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    except RedisError as exc:  # status, reset: unreachable Redis, a wrong password
+        print(f"backlinks {args.command}: Redis: {redact(str(exc))}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `backlinks export … | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
         return 1
     except OSError as exc:  # -o into a missing directory, an unreadable --domains file
-        print(f"backlinks {args.command}: {exc}", file=sys.stderr)
+        print(f"backlinks {args.command}: {redact(str(exc))}", file=sys.stderr)
         return 1

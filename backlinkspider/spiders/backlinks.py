@@ -27,8 +27,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from backlinkspider import redact, store
 from backlinkspider import signals as our_signals
-from backlinkspider import store
 from backlinkspider.frontier import enabled as distributed_mode
 from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import Link, PageItem
@@ -101,6 +101,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         *args,
         **kwargs,
     ):
+        redact.install()  # before anything is logged: seeds are logged as written
         super().__init__(*args, **kwargs)
         self.targets = load_targets(targets)
         self._targets_given = targets is not None

@@ -40,7 +40,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 class RedisServer:
     """One server process on ``host:port`` with its data (and AOF) in ``directory``."""
 
-    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int | None = None):
+    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int | None = None, password: str = ""):
+        self.password = password  # --requirepass: clients must authenticate
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.host = host
@@ -49,7 +50,8 @@ class RedisServer:
 
     @property
     def url(self) -> str:
-        return f"redis://{self.host}:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/0"
 
     def command(self) -> list[str]:
         return [
@@ -70,6 +72,7 @@ class RedisServer:
             "no",
             "--logfile",
             str(self.directory / "server.log"),
+            *(["--requirepass", self.password] if self.password else []),
         ]
 
     def start(self, prefix: list[str] | None = None) -> RedisServer:
@@ -85,7 +88,7 @@ class RedisServer:
                 time.sleep(0.05)
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host=self.host, port=self.port, socket_timeout=5)
+        return redis.Redis(host=self.host, port=self.port, socket_timeout=5, password=self.password or None)
 
     def stop(self) -> None:
         """A clean shutdown: the append-only file is complete."""
