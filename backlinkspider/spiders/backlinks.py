@@ -23,7 +23,6 @@ from pathlib import Path
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
@@ -36,7 +35,7 @@ from backlinkspider.keys import LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS
 from backlinkspider.links import ExtractedPage, extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.scope import in_site, stores
-from backlinkspider.spiders.outcomes import failure_reason, now, refused_private, unusable
+from backlinkspider.spiders.outcomes import failure_reason, ignored, now, unusable
 from backlinkspider.spiders.redirect_links import RedirectLinksMixin
 from backlinkspider.spiders.target_checks import TargetChecksMixin, stop_after_headers
 from backlinkspider.traps import TrapGuard
@@ -346,7 +345,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
     def on_error(self, failure):
         """Log and count a failed request; a failed download is still a `pages` entry."""
         request = failure.request
-        if failure.check(IgnoreRequest) and not refused_private(failure):  # robots.txt, too many redirects
+        if ignored(failure):  # robots.txt, too many redirects
             self.logger.debug("Ignored %s: %s", request.url, failure.value)
             if request.meta.get(LEASE) is not None:  # nothing to store: the request is done
                 self.crawler.signals.send_catch_log(our_signals.leases_done, leases=[request.meta[LEASE]])

@@ -15,6 +15,7 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
+    IgnoreRequest,
     ResponseDataLossError,
 )
 from scrapy.http import HtmlResponse, Response, TextResponse
@@ -39,7 +40,21 @@ def failure_reason(failure: Failure) -> str:
     """The name of a download failure (a Twisted ``Failure``); ``error`` when it has none."""
     if refused_private(failure):
         return PRIVATE_NETWORK
+    if too_large_decoded(failure):
+        return "too_large"
     return next((name for cls, name in _ERRORS if failure.check(cls)), "error")
+
+
+def too_large_decoded(failure: Failure) -> bool:
+    """Whether Scrapy dropped a compressed body that inflated past ``DOWNLOAD_MAXSIZE`` (a bomb)."""
+    cause = getattr(failure.value, "__cause__", None)
+    return isinstance(failure.value, IgnoreRequest) and type(cause).__name__ == "_DecompressionMaxSizeExceeded"
+
+
+def ignored(failure: Failure) -> bool:
+    """Whether a failure means "not fetched, nothing to record" (robots.txt, too many redirects);
+    refused and over-size requests are recorded."""
+    return bool(failure.check(IgnoreRequest)) and not refused_private(failure) and not too_large_decoded(failure)
 
 
 def refused_private(failure: Failure) -> bool:

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
+from scrapy.exceptions import DontCloseSpider, StopDownload
 from scrapy.utils.log import SpiderLoggerAdapter
 
 from backlinkspider import signals as our_signals
 from backlinkspider import store
 from backlinkspider.items import TargetItem
 from backlinkspider.keys import ALLOW_OFFSITE, HEADERS_ONLY, LEASE, TARGET_CHECK
-from backlinkspider.spiders.outcomes import failure_reason, now, refused_private
+from backlinkspider.spiders.outcomes import failure_reason, ignored, now
 from backlinkspider.urls import canonicalize
 
 # Requests that only ask where a URL leads: off any site, and a GET (where HEAD
@@ -111,7 +111,7 @@ class TargetChecksMixin:
 
     def on_target_error(self, failure):
         request = failure.request
-        if failure.check(IgnoreRequest) and not refused_private(failure):
+        if ignored(failure):
             text = str(failure.value).lower()
             error = (
                 "robots_disallowed" if "robots" in text else "too_many_redirects" if "redirect" in text else "ignored"
