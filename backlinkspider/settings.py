@@ -70,6 +70,7 @@ DOWNLOAD_TIMEOUT = _env("DOWNLOAD_TIMEOUT", 30)
 DOWNLOAD_MAXSIZE = _env("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024)  # pages bigger than this are skipped
 DOWNLOAD_WARNSIZE = _env("DOWNLOAD_WARNSIZE", 2 * 1024 * 1024)
 RETRY_TIMES = _env("RETRY_TIMES", 2)
+RETRY_AFTER_MAX = _env("RETRY_AFTER_MAX", 600.0)  # seconds: the longest Retry-After honoured as asked
 REDIRECT_MAX_TIMES = _env("REDIRECT_MAX_TIMES", 10)
 HTTPERROR_ALLOW_ALL = True  # 4xx/5xx pages are recorded in `pages`, not silently dropped
 COOKIES_ENABLED = False  # a link crawler has no session to keep
@@ -95,6 +96,8 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     # First of all: a request to a host that is not a public address never leaves.
     "backlinkspider.guard.PrivateNetworkMiddleware": 50,
+    # Before RetryMiddleware (550) in response order: a retry waits for the host's Retry-After.
+    "backlinkspider.backoff.RetryAfterMiddleware": 560,
     # Responses pass middlewares in decreasing priority, so at 650 its process_response
     # runs before RedirectMiddleware's (600): it marks off-site redirects dont_redirect
     # in time, and they reach the spider as 3xx responses.
