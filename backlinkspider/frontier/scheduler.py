@@ -41,6 +41,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from backlinkspider import signals as our_signals
 from backlinkspider.frontier.serializer import SerializationError
+from backlinkspider.frontier.spider import read_targets
 from backlinkspider.keys import HOST, LEASE, SITE
 from backlinkspider.scope import in_site
 
@@ -300,7 +301,13 @@ class FrontierScheduler(Scheduler):
         stats = self.stats
         stats.inc_value("frontier/pops")
         for raw in seeds:
-            for request in _as_list(self.spider.make_request_from_data(raw)):
+            try:
+                made = _as_list(self.spider.make_request_from_data(raw))
+            except Exception:  # a seed anyone pushed must not end the pop loop
+                logger.exception("Dropping an unreadable seed from Redis: %.200r", raw)
+                stats.inc_value("frontier/unreadable_seeds")
+                continue
+            for request in made:
                 stats.inc_value("frontier/seeds")
                 self.crawler.engine.crawl(request)
         for lease, host, entry in leases:
@@ -360,8 +367,9 @@ class FrontierScheduler(Scheduler):
             self.stats.inc_value("frontier/reclaimed", reclaimed)
             self._cluster_pending = True
             self._next_pop = 0.0
-        if targets:
-            self.spider.targets = frozenset(t.decode() for t in targets)
+        found = read_targets(targets, logger) if targets else frozenset()
+        if found:  # a set of nothing but garbage does not mean "every external link"
+            self.spider.targets = found
 
     def _spider_idle(self, spider=None):
         """Keep the worker up while the cluster works, and ``MAX_IDLE_TIME_BEFORE_CLOSE`` after."""

@@ -22,6 +22,22 @@ from scrapy_redis.spiders import RedisMixin
 from scrapy_redis.utils import bytes_to_str
 
 from backlinkspider.keys import RedisKeys
+from backlinkspider.urls import domain_of, user_url
+
+
+def read_targets(members, logger) -> frozenset[str]:
+    """The registered domains of a ``P:targets`` set; members that are not one are dropped."""
+    found = set()
+    for member in members:
+        try:
+            domain = domain_of(member.decode("utf-8") if isinstance(member, bytes) else member)
+        except UnicodeDecodeError:
+            domain = ""
+        if domain:
+            found.add(domain)
+        else:
+            logger.warning("Ignoring a member of the targets set that is no domain: %.200r", member)
+    return frozenset(found)
 
 
 class FrontierSpiderMixin(RedisMixin):
@@ -49,8 +65,9 @@ class FrontierSpiderMixin(RedisMixin):
             self.logger.info("Targets for the whole crawl: %s", ", ".join(sorted(self.targets)) or "(none)")
         else:
             shared = self.server.smembers(key)
-            if shared:
-                self.targets = frozenset(bytes_to_str(t, self.redis_encoding) for t in shared)
+            found = read_targets(shared, self.logger) if shared else frozenset()
+            if found:  # a set of nothing but garbage does not mean "every external link"
+                self.targets = found
         if not push_seeds:
             return
         if self.seed_urls:
@@ -60,16 +77,25 @@ class FrontierSpiderMixin(RedisMixin):
             self.logger.info("No seeds given: joining the crawl in %s", self.redis_key)
 
     def make_request_from_data(self, data):
-        """A request from a ``P:start_urls`` entry: a URL, or scrapy-redis JSON with ``url``."""
-        text = bytes_to_str(data, self.redis_encoding).strip()
+        """A request from a ``P:start_urls`` entry: a URL, or scrapy-redis JSON with ``url``.
+
+        Anyone who reaches Redis can push anything: an entry that is not text, not
+        a URL, or longer than ``MAX_URL_LENGTH`` is dropped with a log line and a stat.
+        """
+        try:
+            text = bytes_to_str(data, self.redis_encoding).strip()
+        except UnicodeDecodeError:
+            text = ""
         url = text
         if text.startswith("{"):
             try:
                 url = json.loads(text).get("url")
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 url = None
-        if not isinstance(url, str) or not url:
-            self.logger.warning("Ignoring a start_urls entry with no URL: %.200r", text)
+        limit = self.crawler.settings.getint("MAX_URL_LENGTH")
+        if not isinstance(url, str) or not url or (limit and len(url) > limit) or user_url(url) is None:
+            self.logger.warning("Ignoring a start_urls entry that is no URL: %.200r", data)
+            self.crawler.stats.inc_value("frontier/unreadable_seeds")
             return []
         request = self.seed_request(url)
         return [request] if request is not None else []
