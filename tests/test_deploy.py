@@ -55,7 +55,7 @@ def test_kubernetes_manifests_match_the_schemas():
     for _name, doc in _manifests():
         kubernetes_validate.validate(doc, "1.30.0", strict=True)
         kinds.add(doc["kind"])
-    assert {"Deployment", "StatefulSet", "Service", "ConfigMap", "CronJob"} <= kinds
+    assert {"Deployment", "StatefulSet", "Service", "ConfigMap", "CronJob", "NetworkPolicy"} <= kinds
 
 
 def test_kubernetes_config_sets_only_known_settings():
@@ -69,7 +69,23 @@ def test_kustomize_builds():
         pytest.skip("kubectl is not installed")
     done = subprocess.run(["kubectl", "kustomize", str(DEPLOY / "k8s")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert len(re.findall(r"^kind: ", done.stdout, re.M)) == 8
+    assert len(re.findall(r"^kind: ", done.stdout, re.M)) == len(list(_manifests()))  # every one, once
+
+
+def test_network_policies_let_crawlers_reach_the_store_dns_and_the_public_internet_only():
+    policies = {doc["metadata"]["name"]: doc["spec"] for _, doc in _manifests() if doc["kind"] == "NetworkPolicy"}
+    assert policies["default-deny"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    egress = policies["crawler-egress"]["egress"]
+    internet = next(rule for rule in egress if "ipBlock" in rule["to"][0])
+    blocked = {cidr for block in internet["to"] for cidr in block["ipBlock"]["except"]}
+    assert {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "fc00::/7"} <= blocked
+    reached = {
+        rule["to"][0].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") for rule in egress
+    }
+    assert {"redis", "mongodb"} <= reached
+    for store in ("redis-ingress", "mongodb-ingress"):
+        [source] = policies[store]["ingress"][0]["from"]
+        assert source["podSelector"]["matchExpressions"][0]["values"] == ["worker", "recrawl"]
 
 
 def test_recrawl_cronjob_runs_the_monitoring_crawl():
