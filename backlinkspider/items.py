@@ -72,6 +72,6 @@ class TargetItem:
         None when we did not look (the guard refused the address: ``private_network``)."""
         if self.status is not None:
             return self.status >= 400
-        if self.error == "private_network":
+        if self.error in ("private_network", "robots_unavailable"):
             return None
         return self.error != "robots_disallowed"

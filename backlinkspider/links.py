@@ -33,9 +33,15 @@ class ExtractedPage:
     others: list[tuple[str, str]] = field(default_factory=list)  # (url, host) of the rest
 
 
+#: characters of an anchor that are kept: anchors are part of a backlink's key, and a
+#: 1 MB "anchor" is an attack or a broken page, not link text.
+MAX_ANCHOR = 1000
+
+
 def collapse(text: str) -> str:
-    """Collapse runs of white space (NBSP included) to one space and strip."""
-    return " ".join(text.split())
+    """Collapse runs of white space (NBSP included) to one space and strip; at most ``MAX_ANCHOR``."""
+    collapsed = " ".join(text.split())
+    return collapsed if len(collapsed) <= MAX_ANCHOR else collapsed[:MAX_ANCHOR].rstrip()
 
 
 # Elements whose text a reader never sees as text: code, styles, the no-script

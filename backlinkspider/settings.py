@@ -38,6 +38,10 @@ ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", True)
 # token: what site owners write in "User-agent:" to block or slow this crawler.
 ROBOTSTXT_PARSER = "backlinkspider.robots_txt.GoogleRobotParser"
 ROBOTSTXT_USER_AGENT = _env("ROBOTSTXT_USER_AGENT", BOT_NAME)
+# A robots.txt that fails (5xx, timeout, refused, DNS): its host's pages wait this many
+# seconds for another try, at most this many tries a crawl, then are not visited.
+ROBOTS_ERROR_RETRY = _env("ROBOTS_ERROR_RETRY", 600.0)
+ROBOTS_ERROR_TRIES = _env("ROBOTS_ERROR_TRIES", 3)
 
 # --- Politeness: a handful of parallel requests per site, adapted to its latency.
 CONCURRENT_REQUESTS = _env("CONCURRENT_REQUESTS", 32)
@@ -98,6 +102,9 @@ DOWNLOADER_MIDDLEWARES = {
     "backlinkspider.guard.PrivateNetworkMiddleware": 50,
     # Before RetryMiddleware (550) in response order: a retry waits for the host's Retry-After.
     "backlinkspider.backoff.RetryAfterMiddleware": 560,
+    # robots.txt fetch errors as RFC 9309 reads them, in Scrapy's own slot.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "backlinkspider.robots_errors.RFC9309RobotsTxtMiddleware": 100,
     # Responses pass middlewares in decreasing priority, so at 650 its process_response
     # runs before RedirectMiddleware's (600): it marks off-site redirects dont_redirect
     # in time, and they reach the spider as 3xx responses.

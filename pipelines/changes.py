@@ -141,7 +141,7 @@ def link_op(page, link) -> UpdateOne:
 
 
 # Errors that mean the page was not visited at all: they say nothing about its links.
-NOT_VISITED = frozenset({"private_network"})
+NOT_VISITED = frozenset({"private_network", "robots_unavailable"})
 
 
 def outcome(page) -> str:

@@ -74,9 +74,11 @@ def test_a_crawl_sends_nothing_into_private_networks(mongo_uri, db, hostile_web)
     before = len(hostile_web.requests)
     crawl = run_crawl(mongo_uri, db.name, hostile_web, *ARGS)
     assert _private_requests(hostile_web, before) == []
-    # The page, its shortener link (resolved: its redirect hop is refused) and the Acme link are fine.
     fetched = {(h, p) for _, h, p in hostile_web.requests[before:]}
-    assert (hostile.HOST, "/") in fetched and (hostile.SHORTENER, "/x") in fetched
+    # The page is crawled; the redirector's link is resolved and its private redirect hop refused.
+    assert (hostile.HOST, "/") in fetched and (hostile.REDIRECTOR, "/x") in fetched
+    # A robots.txt that redirects into a private network failed: that host is not visited (RFC 9309).
+    assert (hostile.SHORTENER, "/robots.txt") in fetched and (hostile.SHORTENER, "/x") not in fetched
     # Each distinct URL is refused (0x7f.1 and 2130706433 are one), and the shortener's hop.
     assert crawl.stats["backlinks/refused/private_network"] >= len(DISTINCT) + 1
     assert [d["target_url"] for d in db.backlinks.find()] == ["https://acme-tools.com/"]

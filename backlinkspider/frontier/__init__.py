@@ -41,6 +41,7 @@ class FrontierAddon:
             settings.set(name, value, "addon")
         middlewares = settings["DOWNLOADER_MIDDLEWARES"]
         middlewares["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] = None
+        middlewares["backlinkspider.robots_errors.RFC9309RobotsTxtMiddleware"] = None
         middlewares[f"{_HERE}.robots.SharedRobotsTxtMiddleware"] = 100  # Scrapy's own slot
         # The delay becomes cluster-wide; per-process waits after a host's turn
         # is taken would bunch requests from different workers together.

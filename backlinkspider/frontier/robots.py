@@ -19,12 +19,12 @@ import json
 import logging
 
 from redis.exceptions import RedisError
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
 from backlinkspider.frontier.connection import async_client
 from backlinkspider.keys import RedisKeys
+from backlinkspider.robots_errors import RFC9309RobotsTxtMiddleware
 from backlinkspider.robots_txt import MAX_BYTES
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+class SharedRobotsTxtMiddleware(RFC9309RobotsTxtMiddleware):
     """``RobotsTxtMiddleware`` with a cluster-wide cache in Redis."""
 
     def __init__(self, crawler):
@@ -86,9 +86,11 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     async def _parse_robots(self, response, netloc, request):
         await super()._parse_robots(response, netloc, request)
-        record = json.dumps(
-            {"status": response.status, "url": response.url, "body": response.body[:MAX_BYTES].decode("latin-1")}
-        )
+        if response.status >= 500 or response.status == 429 or 300 <= response.status < 400:
+            return  # a failed fetch is not shared: each worker holds its pages and tries again
+        # A 4xx is shared as what it means: no rules.
+        body = b"" if response.status >= 400 else response.body[:MAX_BYTES]
+        record = json.dumps({"status": response.status, "url": response.url, "body": body.decode("latin-1")})
         try:
             await self.redis.set(self._keys.robots(self._origin(request)), record, ex=self.ttl)
         except RedisError as exc:

@@ -35,7 +35,7 @@ from backlinkspider.keys import LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS
 from backlinkspider.links import ExtractedPage, extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.scope import in_site, stores
-from backlinkspider.spiders.outcomes import failure_reason, ignored, now, unusable
+from backlinkspider.spiders.outcomes import failure_reason, held, ignored, now, unusable
 from backlinkspider.spiders.redirect_links import RedirectLinksMixin
 from backlinkspider.spiders.target_checks import TargetChecksMixin, stop_after_headers
 from backlinkspider.traps import TrapGuard
@@ -345,6 +345,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
     def on_error(self, failure):
         """Log and count a failed request; a failed download is still a `pages` entry."""
         request = failure.request
+        if held(failure):  # waits for its host's robots.txt: sent again later, lease and all
+            return
         if ignored(failure):  # robots.txt, too many redirects
             self.logger.debug("Ignored %s: %s", request.url, failure.value)
             if request.meta.get(LEASE) is not None:  # nothing to store: the request is done

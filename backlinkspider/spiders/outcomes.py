@@ -23,6 +23,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from backlinkspider.guard import PRIVATE_NETWORK, PrivateNetworkRefused, refused_names
+from backlinkspider.robots_errors import ROBOTS_UNAVAILABLE, RobotsHeld, RobotsUnavailable
 
 # Download failures worth a name of their own, most specific first.
 _ERRORS = (
@@ -42,6 +43,8 @@ def failure_reason(failure: Failure) -> str:
         return PRIVATE_NETWORK
     if too_large_decoded(failure):
         return "too_large"
+    if failure.check(RobotsUnavailable):
+        return ROBOTS_UNAVAILABLE
     return next((name for cls, name in _ERRORS if failure.check(cls)), "error")
 
 
@@ -53,8 +56,18 @@ def too_large_decoded(failure: Failure) -> bool:
 
 def ignored(failure: Failure) -> bool:
     """Whether a failure means "not fetched, nothing to record" (robots.txt, too many redirects);
-    refused and over-size requests are recorded."""
-    return bool(failure.check(IgnoreRequest)) and not refused_private(failure) and not too_large_decoded(failure)
+    refused, over-size and robots-unavailable requests are recorded."""
+    return (
+        bool(failure.check(IgnoreRequest))
+        and not failure.check(RobotsUnavailable)
+        and not refused_private(failure)
+        and not too_large_decoded(failure)
+    )
+
+
+def held(failure: Failure) -> bool:
+    """Whether the request waits for its host's robots.txt: it comes back, nothing ends now."""
+    return bool(failure.check(RobotsHeld))
 
 
 def refused_private(failure: Failure) -> bool:
@@ -73,7 +86,8 @@ def unusable(response: Response) -> str:
     """Why a 2xx response yields no links ("" if it is usable HTML)."""
     if not isinstance(response, TextResponse):
         return "not_html"
-    if b"\x00" in response.body[:_SNIFF]:  # a binary file served as text
+    # A binary file served as text has NUL bytes; UTF-16 and UTF-32 text has them too.
+    if b"\x00" in response.body[:_SNIFF] and not response.encoding.startswith(("utf-16", "utf-32")):
         return "binary"
     if not isinstance(response, HtmlResponse):
         return "not_html"

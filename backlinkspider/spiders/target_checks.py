@@ -29,7 +29,7 @@ from backlinkspider import signals as our_signals
 from backlinkspider import store
 from backlinkspider.items import TargetItem
 from backlinkspider.keys import ALLOW_OFFSITE, HEADERS_ONLY, LEASE, TARGET_CHECK
-from backlinkspider.spiders.outcomes import failure_reason, ignored, now
+from backlinkspider.spiders.outcomes import failure_reason, held, ignored, now
 from backlinkspider.urls import canonicalize
 
 # Requests that only ask where a URL leads: off any site, and a GET (where HEAD
@@ -111,6 +111,8 @@ class TargetChecksMixin:
 
     def on_target_error(self, failure):
         request = failure.request
+        if held(failure):  # waits for its host's robots.txt: checked later
+            return []
         if ignored(failure):
             text = str(failure.value).lower()
             error = (

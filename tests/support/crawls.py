@@ -27,6 +27,7 @@ TEST_SETTINGS = {
     "RETRY_TIMES": "1",
     "DOWNLOAD_MAXSIZE": str(sites.HUGE // 2),
     "MONGO_FLUSH_INTERVAL": "0.5",
+    "ROBOTS_ERROR_RETRY": "0.5",  # a failing robots.txt (a hostile test web's) holds its pages briefly
     "LOG_LEVEL": "INFO",
 }
 

@@ -39,18 +39,22 @@ PRIVATE_HOSTS = {
     "::ffff:127.0.0.1", "::ffff:7f00:1", "100.64.0.1", "192.168.1.1", "172.16.0.1", "fe80::1", "fc00::1",
     "0.0.0.0", "224.0.0.1", "64:ff9b::a00:7", "2002:a00:7::",
 }  # fmt: skip
-SHORTENER = "short.link-shortener.net"
+SHORTENER = "short.link-shortener.net"  # its robots.txt redirects into a private network
+REDIRECTOR = "go.other-shortener.org"  # a fine robots.txt; its link redirects into one
 
 PAGES: dict[tuple[str, str], Response] = {
     (HOST, "/robots.txt"): Response(200, b"User-agent: *\nAllow: /\n", [("Content-Type", "text/plain")]),
     (HOST, "/"): html(
         "".join(f'<a href="{h}">internal {i}</a>\n' for i, h in enumerate(PRIVATE_HREFS))
-        + f'<a href="http://{SHORTENER}/x">short</a> <a href="/to-private">moved</a>'
+        + f'<a href="http://{SHORTENER}/x">short</a> <a href="http://{REDIRECTOR}/x">go</a>'
+        + '<a href="/to-private">moved</a>'
         + '<a href="https://acme-tools.com/">Acme</a>'
     ),
     (HOST, "/to-private"): redirect("http://127.0.0.1/secret"),
     (SHORTENER, "/robots.txt"): redirect("http://169.254.169.254/robots.txt"),
     (SHORTENER, "/x"): redirect("http://10.0.0.7/admin"),
+    (REDIRECTOR, "/robots.txt"): Response(200, b"User-agent: *\nAllow: /\n", [("Content-Type", "text/plain")]),
+    (REDIRECTOR, "/x"): redirect("http://10.0.0.7/admin"),
 }
 
 

@@ -1,0 +1,59 @@
+"""A robots.txt that cannot be fetched disallows its host (RFC 9309): pages are held, robots.txt is
+tried again, and pages whose robots.txt never comes are recorded as not visited; the crawl ends."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from backlinkspider.demo.proxy import WebProxy
+from tests.support.crawls import run_crawl
+from tests.support.distributed import Worker
+from tests.web import robots_errors as web_
+
+SETTINGS = {"ROBOTS_ERROR_RETRY": "1", "ROBOTS_ERROR_TRIES": "2", "RETRY_TIMES": "0", "DOWNLOAD_TIMEOUT": "2"}
+
+
+@pytest.fixture
+def errors_web():
+    web = web_.RobotsErrorsWeb()
+    proxy = WebProxy(web.resolve).start()
+    yield proxy
+    proxy.stop()
+
+
+def _check(db, proxy, before):
+    requests = [(h, p) for _, h, p in proxy.requests[before:]]
+    for host in web_.FAILING:
+        # Nothing but robots.txt (and its redirect hops): the host is disallowed.
+        assert {p for h, p in requests if h == host} <= {"/robots.txt", *(f"/hop{n}" for n in range(1, 7))}, host
+        assert sum(1 for h, p in requests if h == host and p == "/robots.txt") == 2  # ROBOTS_ERROR_TRIES
+    # The flaky host's pages waited for its second robots.txt, then were crawled.
+    assert (web_.FLAKY, "/") in requests and (web_.FLAKY, "/page.html") in requests
+    assert (web_.GONE, "/page.html") in requests  # 404: no rules
+    pages = {p["url"]: p["error"] for p in db.pages.find()}
+    for host in web_.FAILING:
+        assert pages[f"http://{host}/"] == "robots_unavailable"
+    assert pages[f"http://{web_.FLAKY}/page.html"] == ""
+    targets = {d["target_url"] for d in db.backlinks.find()}
+    assert f"https://acme-tools.com/{web_.FLAKY}/page" in targets
+    assert not any(host in t for t in targets for host in web_.FAILING)
+
+
+def test_single_machine(mongo_uri, db, errors_web):
+    before = len(errors_web.requests)
+    started = time.monotonic()
+    crawl = run_crawl(mongo_uri, db.name, errors_web, "-a", f"seeds={','.join(web_.SEEDS)}", "-a",
+                      "targets=acme-tools.com", **SETTINGS)  # fmt: skip
+    assert time.monotonic() - started < 60  # it never hangs on a failing robots.txt
+    _check(db, errors_web, before)
+    assert crawl.stats["robotstxt/disallowed_host_error"] >= 2 * len(web_.FAILING) + 1
+    assert crawl.stats["robotstxt/held"] >= len(web_.FAILING) + 1
+
+
+def test_distributed(mongo_uri, db, errors_web, redis_server):
+    before = len(errors_web.requests)
+    Worker(mongo_uri, db, errors_web.url, redis_server.url, "-a", f"seeds={','.join(web_.SEEDS)}", "-a",
+           "targets=acme-tools.com", **SETTINGS).wait()  # fmt: skip
+    _check(db, errors_web, before)
