@@ -9,11 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backlinkspider import store
 from backlinkspider.demo.proxy import WebProxy, html
 from backlinkspider.guard import AddressPolicy, is_public
 from backlinkspider.urls import canonicalize, host_of
-from tests.support.cli import BACKLINKS, cli
+from tests.support.cli import BACKLINKS
 from tests.support.crawls import run_crawl
 from tests.support.distributed import Worker
 from tests.web import hostile
@@ -159,6 +158,3 @@ def test_the_demo_still_works(tmp_path):
     env.update(EMBEDDED_MONGO_DIR=str(tmp_path / "mongo"), MONGO_DATABASE="demo")
     done = subprocess.run([BACKLINKS, "demo"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0 and "backlinks into acme-tools.com: 8" in done.stdout, done.stderr
-
-
-_ = (store, cli)
