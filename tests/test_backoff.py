@@ -69,3 +69,19 @@ def test_a_host_that_asks_to_wait_is_waited_for_and_others_go_on(mongo_uri, db):
     page = db.pages.find_one({"url": f"http://{BUSY}/limited.html"})
     assert page["status"] == 200
     assert db.backlinks.count_documents({"target_url": "https://acme-tools.com/patient"}) == 1
+
+
+def test_a_distributed_worker_waits_as_asked(mongo_uri, db, redis_server):
+    from tests.support.distributed import Worker
+
+    busy = BusyWeb()
+    web = WebProxy(busy.resolve).start()
+    try:
+        Worker(mongo_uri, db, web.url, redis_server.url, "-a", f"seeds=http://{BUSY}/", "-a",
+               "targets=acme-tools.com", RETRY_TIMES="2").wait()  # fmt: skip
+        limited = [t for t, h, p in web.arrivals if h == BUSY and p == "/limited.html"]
+    finally:
+        web.stop()
+    assert len(limited) == 3
+    assert all(later - earlier >= WAIT - 0.05 for earlier, later in zip(limited, limited[1:], strict=False))
+    assert db.backlinks.count_documents({"target_url": "https://acme-tools.com/patient"}) == 1
