@@ -16,6 +16,9 @@ complete disallow. Here:
   and any later ones are recorded as not visited (``error: robots_unavailable``,
   which never makes a backlink lost) and the crawl ends normally.
 
+In distributed mode ``frontier/robots.py`` shares a failed fetch for
+``ROBOTS_ERROR_RETRY`` seconds, so N workers do not hammer a failing host.
+
 Stats: ``robotstxt/disallowed_host_error`` (each failed fetch),
 ``robotstxt/held`` (pages held back), ``robotstxt/unavailable`` (pages given up).
 """
@@ -132,7 +135,7 @@ class RFC9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         self._failed(netloc, repr(exc), exc)
 
-    def _failed(self, netloc: str, why: str, exc: Exception | None = None) -> None:
+    def _failed(self, netloc: str, why: str, exc: Exception | None = None, shared: bool = False) -> None:
         failing = self._failing[netloc]
         failing.tries += 1
         self._stats.inc_value("robotstxt/disallowed_host_error")

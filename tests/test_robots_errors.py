@@ -57,3 +57,38 @@ def test_distributed(mongo_uri, db, errors_web, redis_server):
     Worker(mongo_uri, db, errors_web.url, redis_server.url, "-a", f"seeds={','.join(web_.SEEDS)}", "-a",
            "targets=acme-tools.com", **SETTINGS).wait()  # fmt: skip
     _check(db, errors_web, before)
+
+
+def test_a_failed_fetch_is_shared_so_other_workers_hold_without_fetching(redis_server):
+    """Worker A's robots.txt fetch failed; worker B, asking within ROBOTS_ERROR_RETRY, holds its
+    pages on A's word. B has no engine: had it tried to fetch, it would have failed loudly."""
+    import asyncio
+
+    from scrapy import Request, Spider
+    from scrapy.utils.test import get_crawler
+
+    from backlinkspider import settings as project_settings
+    from backlinkspider.frontier.robots import SharedRobotsTxtMiddleware
+
+    class _Spider(Spider):
+        name = "backlinks"
+
+    def middleware():
+        values = {k: v for k, v in vars(project_settings).items() if k.isupper()}
+        crawler = get_crawler(_Spider, {**values, "REDIS_URL": redis_server.url, "ROBOTS_ERROR_RETRY": 30})
+        crawler.spider = _Spider()
+        crawler.stats.open_spider()
+        return SharedRobotsTxtMiddleware(crawler)
+
+    async def scenario():
+        a, b = middleware(), middleware()
+        a._origins["err.example"] = "http://err.example"
+        a._failed("err.example", "HTTP 500")
+        await asyncio.sleep(0.2)  # the record reaches Redis
+        parser = await b.robot_parser(Request("http://err.example/page", callback=lambda r: None))
+        return b, parser
+
+    b, parser = asyncio.run(scenario())
+    assert parser is None and b._failing["err.example"].tries == 1
+    assert b._stats.get_value("robotstxt/shared_error_hit") == 1
+    assert 0 < redis_server.client().ttl("backlinks:robots:http://err.example") <= 30

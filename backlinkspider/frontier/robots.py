@@ -41,6 +41,7 @@ class SharedRobotsTxtMiddleware(RFC9309RobotsTxtMiddleware):
         self.ttl = crawler.settings.getint("ROBOTS_CACHE_TTL")
         self.lock_wait = crawler.settings.getfloat("ROBOTS_LOCK_WAIT")
         self.keys: RedisKeys | None = None
+        self._origins: dict[str, str] = {}  # netloc -> origin, for the cache keys
 
     def _origin(self, request) -> str:
         """One entry per origin: http://Host:80 and http://host are the same robots.txt."""
@@ -58,36 +59,59 @@ class SharedRobotsTxtMiddleware(RFC9309RobotsTxtMiddleware):
     async def robot_parser(self, request):
         netloc = urlparse_cached(request).netloc
         if netloc not in self._parsers:
+            origin = self._origins[netloc] = self._origin(request)
             try:
-                cached = await self._cached(self._origin(request))
+                cached = await self._cached(origin)
             except RedisError as exc:
                 logger.warning("robots.txt cache unreachable (%s); fetching %s directly", exc, netloc)
                 cached = None
-            if cached is not None:
+            if cached is not None and "error" in cached:  # another worker's fetch failed just now
+                self._stats.inc_value("robotstxt/shared_error_hit")
+                self._failed(netloc, f"{cached['error']}, as another worker found", shared=True)
+            elif cached is not None:
                 self._stats.inc_value("robotstxt/shared_cache_hit")
-                self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, cached)
+                body = cached["body"].encode("latin-1")
+                self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, body)
         return await super().robot_parser(request)
 
-    async def _cached(self, origin: str) -> bytes | None:
+    async def _cached(self, origin: str) -> dict | None:
+        """The shared record of ``origin``'s robots.txt (``body``, or ``error``), or None: ours to fetch."""
         key = self._keys.robots(origin)
-        body = await self.redis.get(key)
-        if body is not None:
-            return json.loads(body)["body"].encode("latin-1")
+        record = await self.redis.get(key)
+        if record is not None:
+            return json.loads(record)
         if await self.redis.set(self._keys.robots_lock(origin), 1, nx=True, ex=max(int(self.lock_wait), 1)):
             return None  # ours to fetch
         waited = 0.0
         while waited < self.lock_wait:  # another worker is fetching it
             await asyncio.sleep(0.2)
             waited += 0.2
-            body = await self.redis.get(key)
-            if body is not None:
-                return json.loads(body)["body"].encode("latin-1")
+            record = await self.redis.get(key)
+            if record is not None:
+                return json.loads(record)
         return None
+
+    def _failed(self, netloc: str, why: str, exc: Exception | None = None, shared: bool = False) -> None:
+        """A failed fetch is shared until the next try is due (``ROBOTS_ERROR_RETRY``), so the
+        other workers hold their pages too instead of fetching a failing robots.txt again."""
+        super()._failed(netloc, why, exc)
+        origin = self._origins.get(netloc)
+        if shared or origin is None:
+            return
+        record = json.dumps({"error": why[:200]})
+        ttl = max(1, int(self.retry_after))
+        asyncio.ensure_future(self._share(self._keys.robots(origin), record, ttl, netloc))
+
+    async def _share(self, key: str, record: str, ttl: int, netloc: str) -> None:
+        try:
+            await self.redis.set(key, record, ex=ttl)
+        except RedisError as exc:
+            logger.warning("Could not share the failed robots.txt of %s in Redis: %s", netloc, exc)
 
     async def _parse_robots(self, response, netloc, request):
         await super()._parse_robots(response, netloc, request)
         if response.status >= 500 or response.status == 429 or 300 <= response.status < 400:
-            return  # a failed fetch is not shared: each worker holds its pages and tries again
+            return  # a failed fetch: shared by _failed, for a short while
         # A 4xx is shared as what it means: no rules.
         body = b"" if response.status >= 400 else response.body[:MAX_BYTES]
         record = json.dumps({"status": response.status, "url": response.url, "body": body.decode("latin-1")})
