@@ -73,14 +73,6 @@ class RFC9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         self._failing: defaultdict[str, _Failing] = defaultdict(_Failing)
         crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
 
-    async def process_request(self, request: Request, spider: object = None) -> None:
-        netloc = urlparse_cached(request).netloc
-        failing = self._failing.get(netloc)
-        if failing is not None and failing.tries >= self.max_tries and not request.meta.get("dont_obey_robotstxt"):
-            self._stats.inc_value("robotstxt/unavailable")
-            raise RobotsUnavailable(f"{ROBOTS_UNAVAILABLE}: robots.txt of {netloc} could not be fetched")
-        await super().process_request(request)
-
     def process_request_2(self, rp, request: Request) -> None:  # type: ignore[no-untyped-def]
         netloc = urlparse_cached(request).netloc
         failing = self._failing.get(netloc)
