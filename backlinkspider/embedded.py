@@ -20,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -111,6 +112,7 @@ class EmbeddedMongo:
 
 
 _servers: dict[Path, EmbeddedMongo] = {}
+_starting = threading.Lock()
 
 
 def ensure_server(data_dir: str | os.PathLike) -> str:
@@ -120,12 +122,13 @@ def ensure_server(data_dir: str | os.PathLike) -> str:
     reads from it) and is stopped when the process exits.
     """
     key = Path(data_dir).expanduser().resolve()
-    server = _servers.get(key)
-    if server is None:
-        server = EmbeddedMongo(key)
-        server.start()
-        _servers[key] = server
-        atexit.register(server.stop)
+    with _starting:  # the pipeline and the robots.txt middleware open the store from threads
+        server = _servers.get(key)
+        if server is None:
+            server = EmbeddedMongo(key)
+            server.start()
+            _servers[key] = server
+            atexit.register(server.stop)
     return server.uri
 
 

@@ -15,20 +15,29 @@ complete disallow. Here:
   ``ROBOTS_ERROR_TRIES`` times in one crawl. If it still fails, the held pages
   and any later ones are recorded as not visited (``error: robots_unavailable``,
   which never makes a backlink lost) and the crawl ends normally.
+* A robots.txt that has been failing for ``ROBOTS_ERROR_ABSENT_AFTER`` (30 days),
+  across crawls, is read as absent: no rules, as RFC 9309 allows after "a
+  reasonably long period". When each run of errors began is kept in the store
+  (``store/robots.py``), so every crawl and every worker counts from the same day.
 
 In distributed mode ``frontier/robots.py`` shares a failed fetch for
 ``ROBOTS_ERROR_RETRY`` seconds, so N workers do not hammer a failing host.
 
 Stats: ``robotstxt/disallowed_host_error`` (each failed fetch),
-``robotstxt/held`` (pages held back), ``robotstxt/unavailable`` (pages given up).
+``robotstxt/held`` (pages held back), ``robotstxt/unavailable`` (pages given up),
+``robotstxt/error_read_as_absent`` (hosts failing for longer than the period).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
+from pymongo.errors import PyMongoError
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -38,12 +47,23 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
+
+from backlinkspider import store
+from backlinkspider.embedded import EmbeddedMongoError
 
 logger = logging.getLogger(__name__)
 
+
+def store_now() -> datetime:
+    """Now, as the store's dates are read back: UTC-aware."""
+    return datetime.now(timezone.utc)
+
+
 ROBOTS_UNAVAILABLE = "robots_unavailable"
 _REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five consecutive redirects
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RobotsHeld(IgnoreRequest):
@@ -70,8 +90,20 @@ class RFC9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         super().__init__(crawler)
         self.retry_after = crawler.settings.getfloat("ROBOTS_ERROR_RETRY")
         self.max_tries = max(1, crawler.settings.getint("ROBOTS_ERROR_TRIES"))
+        self.absent_after = timedelta(seconds=crawler.settings.getfloat("ROBOTS_ERROR_ABSENT_AFTER"))
         self._failing: defaultdict[str, _Failing] = defaultdict(_Failing)
+        self._origins: dict[str, str] = {}  # netloc -> origin, as the store and the cache key them
+        self._store: asyncio.Future | None = None  # the store, opened at the first robots.txt
+        self._since: dict[str, datetime] = {}  # origin -> the first error of its run, from the store
         crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    @staticmethod
+    def _origin(request: Request) -> str:
+        """One entry per origin: http://Host:80 and http://host are the same robots.txt."""
+        url = urlparse_cached(request)
+        port = "" if url.port in (None, _DEFAULT_PORTS.get(url.scheme)) else f":{url.port}"
+        return f"{url.scheme}://{url.hostname}{port}"
 
     def process_request_2(self, rp, request: Request) -> None:  # type: ignore[no-untyped-def]
         netloc = urlparse_cached(request).netloc
@@ -94,6 +126,7 @@ class RFC9309RobotsTxtMiddleware(RobotsTxtMiddleware):
         netloc = url.netloc
         if netloc not in self._parsers:
             self._parsers[netloc] = Deferred()
+            self._origins.setdefault(netloc, self._origin(request))
             robotsreq = Request(
                 f"{url.scheme}://{netloc}/robots.txt",
                 priority=self.DOWNLOAD_PRIORITY,
@@ -105,7 +138,7 @@ class RFC9309RobotsTxtMiddleware(RobotsTxtMiddleware):
                 response = await self.crawler.engine.download_async(robotsreq)
                 await self._parse_robots(response, netloc, request)
             except Exception as exc:  # timeouts, DNS, refused, too many redirects: logged in _failed
-                self._robots_error(exc, netloc)
+                await self._fetch_failed(netloc, repr(exc), exc)
             self._stats.inc_value("robotstxt/request_count")
         parser = self._parsers[netloc]
         if isinstance(parser, Deferred):
@@ -114,18 +147,83 @@ class RFC9309RobotsTxtMiddleware(RobotsTxtMiddleware):
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status >= 500 or response.status == 429:
-            self._failed(netloc, f"HTTP {response.status}")
+            await self._fetch_failed(netloc, f"HTTP {response.status}")
             return
         if 300 <= response.status < 400:  # redirects beyond RedirectMiddleware's or ours
-            self._failed(netloc, "too many redirects")
+            await self._fetch_failed(netloc, "too many redirects")
             return
         self._failing.pop(netloc, None)
+        await self._fetched(netloc)
         if 400 <= response.status < 500:  # no robots.txt: no rules
             response = response.replace(body=b"")
         await super()._parse_robots(response, netloc, request)
 
-    def _robots_error(self, exc: Exception, netloc: str) -> None:
-        self._failed(netloc, repr(exc), exc)
+    async def _fetch_failed(self, netloc: str, why: str, exc: Exception | None = None) -> None:
+        """Our own fetch failed: the host is disallowed for now, unless it has failed for so long
+        (``ROBOTS_ERROR_ABSENT_AFTER``) that RFC 9309 lets us read it as absent."""
+        since = await self._record_error(netloc, why)
+        if since is not None and self.absent_after and store_now() - since >= self.absent_after:
+            self._read_as_absent(netloc, why, since)
+        else:
+            self._failed(netloc, why, exc)
+
+    def _read_as_absent(self, netloc: str, why: str, since: datetime) -> None:
+        self._failing.pop(netloc, None)
+        self._stats.inc_value("robotstxt/error_read_as_absent")
+        logger.warning("robots.txt of %s could not be fetched (%s) and has failed since %s: read as absent "
+                       "(no rules), as RFC 9309 allows after ROBOTS_ERROR_ABSENT_AFTER",
+                       netloc, why, f"{since:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+        parser = build_from_crawler(self._parserimpl, self.crawler, b"")
+        waiting = self._parsers.get(netloc)
+        self._parsers[netloc] = parser
+        if isinstance(waiting, Deferred):
+            waiting.callback(parser)
+
+    async def _record_error(self, netloc: str, why: str) -> datetime | None:
+        """The start of the host's run of robots.txt errors, across crawls; None without a store."""
+        db = await self._database()
+        origin = self._origins.get(netloc)
+        if db is None or origin is None:
+            return None
+        try:
+            since = await asyncio.to_thread(store.record_robots_error, db, origin, why, store_now())
+        except PyMongoError as exc:
+            logger.warning("Could not record the failed robots.txt of %s: %s", netloc, exc)
+            return None
+        self._since[origin] = since
+        return since
+
+    async def _fetched(self, netloc: str) -> None:
+        """A robots.txt that failed in an earlier crawl answers again: its run of errors is over."""
+        db = await self._database()
+        origin = self._origins.get(netloc)
+        if db is None or origin not in self._since:
+            return
+        del self._since[origin]
+        try:
+            await asyncio.to_thread(store.clear_robots_error, db, origin)
+        except PyMongoError as exc:
+            logger.warning("Could not clear the robots.txt errors of %s: %s", netloc, exc)
+
+    async def _database(self) -> Any:
+        """The store, opened once (in a thread: it may start the embedded server), with the hosts
+        that were failing; None if it cannot be reached, and the 30-day rule is off."""
+        if self._store is None:
+            self._store = asyncio.ensure_future(asyncio.to_thread(self._open_store))
+        return await self._store
+
+    def _open_store(self) -> Any:
+        try:
+            db = store.open_database(self.crawler.settings)
+            self._since = store.failing_robots(db)
+        except (PyMongoError, EmbeddedMongoError) as exc:
+            logger.warning("The store is unreachable (%s): robots.txt errors are not counted across crawls", exc)
+            return None
+        return db
+
+    def _spider_closed(self, spider: object = None) -> None:
+        if self._store is not None and self._store.done() and self._store.result() is not None:
+            self._store.result().client.close()
 
     def _failed(self, netloc: str, why: str, exc: Exception | None = None, shared: bool = False) -> None:
         failing = self._failing[netloc]

@@ -42,6 +42,9 @@ ROBOTSTXT_USER_AGENT = _env("ROBOTSTXT_USER_AGENT", BOT_NAME)
 # seconds for another try, at most this many tries a crawl, then are not visited.
 ROBOTS_ERROR_RETRY = _env("ROBOTS_ERROR_RETRY", 600.0)
 ROBOTS_ERROR_TRIES = _env("ROBOTS_ERROR_TRIES", 3)
+# A robots.txt failing for this many seconds, across crawls, is read as absent (no rules),
+# as RFC 9309 allows after "a reasonably long period"; 0: never.
+ROBOTS_ERROR_ABSENT_AFTER = _env("ROBOTS_ERROR_ABSENT_AFTER", 30 * 86_400.0)
 
 # --- Politeness: a handful of parallel requests per site, adapted to its latency.
 CONCURRENT_REQUESTS = _env("CONCURRENT_REQUESTS", 32)

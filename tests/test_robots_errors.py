@@ -4,6 +4,7 @@ tried again, and pages whose robots.txt never comes are recorded as not visited;
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -92,3 +93,36 @@ def test_a_failed_fetch_is_shared_so_other_workers_hold_without_fetching(redis_s
     assert parser is None and b._failing["err.example"].tries == 1
     assert b._stats.get_value("robotstxt/shared_error_hit") == 1
     assert 0 < redis_server.client().ttl("backlinks:robots:http://err.example") <= 30
+
+
+@pytest.mark.parametrize("mode", ["single", "distributed"])
+def test_a_robots_txt_failing_for_the_period_is_read_as_absent(mode, mongo_uri, db, errors_web, request):
+    """RFC 9309's 30-day rule: the start of a host's run of errors is kept in the store across crawls."""
+    now = datetime.now(timezone.utc)
+    long_ago, recently = now - timedelta(days=31), now - timedelta(days=5)
+    err500, loop, slow = (f"http://{h}" for h in web_.FAILING)
+    db.robots_errors.insert_many([
+        {"_id": err500, "since": long_ago, "failures": 90},  # failing for 31 days: no rules now
+        {"_id": loop, "since": recently, "failures": 15},  # for 5: still disallowed
+        {"_id": f"http://{web_.GONE}", "since": recently, "failures": 3},  # answers now (404)
+    ])  # fmt: skip
+    before = len(errors_web.requests)
+    args = ("-a", f"seeds={','.join(web_.SEEDS)}", "-a", "targets=acme-tools.com")
+    if mode == "single":
+        crawl = run_crawl(mongo_uri, db.name, errors_web, *args, **SETTINGS)
+        assert crawl.stats["robotstxt/error_read_as_absent"] == 1
+    else:
+        redis_url = request.getfixturevalue("redis_server").url
+        Worker(mongo_uri, db, errors_web.url, redis_url, *args, **SETTINGS).wait()
+    requests = [(h, p) for _, h, p in errors_web.requests[before:]]
+    host = err500.removeprefix("http://")
+    assert (host, "/page.html") in requests  # crawled as if it had no robots.txt
+    assert sum(1 for h, p in requests if h == host and p == "/robots.txt") == 1
+    pages = {p["url"]: p["error"] for p in db.pages.find()}
+    assert pages[f"{err500}/"] == pages[f"{err500}/page.html"] == ""
+    assert pages[f"{loop}/"] == pages[f"{slow}/"] == "robots_unavailable"
+    errors = {d["_id"]: d for d in db.robots_errors.find()}
+    assert set(errors) == {err500, loop, slow}  # the 404 ended its run of errors
+    assert abs(errors[err500]["since"] - long_ago) < timedelta(seconds=1) and errors[err500]["failures"] == 91
+    assert abs(errors[loop]["since"] - recently) < timedelta(seconds=1) and errors[loop]["failures"] == 17
+    assert now <= errors[slow]["since"] <= errors[slow]["last"] and errors[slow]["failures"] == 2

@@ -8,8 +8,8 @@ as RFC 9309 allows caching for), and reads it there before fetching. A short
 lock key makes the first worker the only one to fetch; the others wait up to
 ``ROBOTS_LOCK_WAIT`` seconds for its answer. It shares the first
 ``robots_txt.MAX_BYTES`` of the body, exactly what the fetching worker's parser
-reads, so every worker answers every URL the same way. Fetch errors are not cached:
-Scrapy then allows everything, and the next worker tries again.
+reads, so every worker answers every URL the same way. A failed fetch is shared
+for ``ROBOTS_ERROR_RETRY`` seconds only (``robots_errors.py`` says what it means).
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from backlinkspider.robots_txt import MAX_BYTES
 
 logger = logging.getLogger(__name__)
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
 
 class SharedRobotsTxtMiddleware(RFC9309RobotsTxtMiddleware):
     """``RobotsTxtMiddleware`` with a cluster-wide cache in Redis."""
@@ -41,13 +39,6 @@ class SharedRobotsTxtMiddleware(RFC9309RobotsTxtMiddleware):
         self.ttl = crawler.settings.getint("ROBOTS_CACHE_TTL")
         self.lock_wait = crawler.settings.getfloat("ROBOTS_LOCK_WAIT")
         self.keys: RedisKeys | None = None
-        self._origins: dict[str, str] = {}  # netloc -> origin, for the cache keys
-
-    def _origin(self, request) -> str:
-        """One entry per origin: http://Host:80 and http://host are the same robots.txt."""
-        url = urlparse_cached(request)
-        port = "" if url.port in (None, _DEFAULT_PORTS.get(url.scheme)) else f":{url.port}"
-        return f"{url.scheme}://{url.hostname}{port}"
 
     @property
     def _keys(self) -> RedisKeys:
@@ -101,6 +92,15 @@ class SharedRobotsTxtMiddleware(RFC9309RobotsTxtMiddleware):
         record = json.dumps({"error": why[:200]})
         ttl = max(1, int(self.retry_after))
         asyncio.ensure_future(self._share(self._keys.robots(origin), record, ttl, netloc))
+
+    def _read_as_absent(self, netloc, why, since):
+        """Failing for longer than ``ROBOTS_ERROR_ABSENT_AFTER``: shared as no rules until the next
+        try is due, so the other workers crawl the host too without fetching it again."""
+        super()._read_as_absent(netloc, why, since)
+        origin = self._origins.get(netloc)
+        if origin is not None:
+            record = json.dumps({"status": 0, "url": f"{origin}/robots.txt", "body": "", "absent_since": str(since)})
+            asyncio.ensure_future(self._share(self._keys.robots(origin), record, max(1, int(self.retry_after)), netloc))
 
     async def _share(self, key: str, record: str, ttl: int, netloc: str) -> None:
         try:

@@ -10,6 +10,7 @@ the code uses is here (``schema``) or in ``pipelines/mongo.py``, the writer.
 * ``queries``: every query as an aggregation pipeline (``*_pipeline``), so it
   can be printed (``backlinks report --pipelines``) and run as is in mongosh.
 * ``reads``: the functions that run them, the API below.
+* ``robots``: when each failing robots.txt began to fail, for RFC 9309's 30-day rule.
 * ``migrate``: stores written before URLs followed the WHATWG Standard, rewritten once.
 * ``ranking``: ``backlinks rank``'s graph in and ranking out
   (the PageRank math is ``backlinkspider.rank``'s).
@@ -66,6 +67,7 @@ from backlinkspider.store.reads import (
     target_urls,
     top_target_domains,
 )
+from backlinkspider.store.robots import clear_robots_error, failing_robots, record_robots_error
 from backlinkspider.store.schema import (
     BACKLINK_KEY,
     BACKLINKS,
@@ -76,6 +78,7 @@ from backlinkspider.store.schema import (
     LINK_TYPES,
     LOST_REASONS,
     PAGES,
+    ROBOTS_ERRORS,
     ensure_indexes,
 )
 
@@ -136,5 +139,9 @@ __all__ = [
     "url_form_is_current",
     "mark_url_form_current",
     "migrate_urls",
+    "ROBOTS_ERRORS",
+    "clear_robots_error",
+    "failing_robots",
+    "record_robots_error",
     *sorted(_RANKING),
 ]
