@@ -9,7 +9,8 @@ host, and other hosts go on. The slot's own delay is back as soon as the host
 answers something else. A page that still fails after ``RETRY_TIMES`` is a
 failed visit, as any 5xx is.
 
-Each worker of a distributed crawl backs off when it is told to.
+In distributed mode the wait holds for the whole cluster: ``frontier/backoff.py``
+moves the host's turn in Redis too.
 """
 
 from __future__ import annotations
@@ -57,18 +58,23 @@ class RetryAfterMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
+        self.back_off(request, response)
+        return response
+
+    def back_off(self, request: Request, response: Response) -> float | None:
+        """Make the host's slot wait as the response asks; the seconds waited, or None."""
         key = request.meta.get("download_slot")
         engine = self.crawler.engine
         slot = engine.downloader.slots.get(key) if isinstance(key, str) and engine is not None else None
         if slot is None or not isinstance(key, str):
-            return response
+            return None
         if response.status not in BACKOFF_STATUSES:
             if key in self._paces:  # the host answers again: its own pace is back
                 slot.delay, slot.randomize_delay = self._paces.pop(key)
-            return response
+            return None
         wait = retry_after(response.headers.get("Retry-After"))
         if wait is None:
-            return response
+            return None
         wait = min(wait, self.max_wait)
         self._paces.setdefault(key, (slot.delay, slot.randomize_delay))
         # The slot takes its next request ``delay`` after ``lastseen``: no request before
@@ -78,4 +84,4 @@ class RetryAfterMiddleware:
         slot.lastseen = time.monotonic()
         self.crawler.stats.inc_value("backlinks/backoff/retry_after")
         logger.info("%s asked to wait %.0f s (HTTP %d, Retry-After): its requests wait", key, wait, response.status)
-        return response
+        return wait

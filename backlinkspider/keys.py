@@ -24,7 +24,8 @@ layout below is theirs too:
 ``P:sites``                 hash: site -> pages admitted (SITE_PAGE_LIMIT, cluster-wide)
 ``P:targets``               set: the crawl's target domains
 ``P:robots:<origin>``       string: a robots.txt body, expires after ROBOTS_CACHE_TTL (``:lock``: who fetches it)
-``P:polite:<host>``         string: the host's turn (DOWNLOAD_DELAY), expires with it
+``P:polite:<host>``         string: the host's turn (DOWNLOAD_DELAY, or Retry-After), expires with it
+``P:backoff:<host>``        string: until when (ms) the host asked to be left alone (Retry-After)
 ``P:stats``                 hash: queued, leased, seen, duplicates, capped, pages
 ``P:pages:<minute>``        counter of pages fetched in that minute (expires)
 =========================== ===========================================================

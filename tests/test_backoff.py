@@ -85,3 +85,50 @@ def test_a_distributed_worker_waits_as_asked(mongo_uri, db, redis_server):
     assert len(limited) == 3
     assert all(later - earlier >= WAIT - 0.05 for earlier, later in zip(limited, limited[1:], strict=False))
     assert db.backlinks.count_documents({"target_url": "https://acme-tools.com/patient"}) == 1
+
+
+class ClusterBusyWeb:
+    """A site whose /limited.html answers 429 with Retry-After once, among 30 other pages."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.asked = 0
+
+    def resolve(self, host, path):
+        if host != BUSY or path == "/robots.txt":
+            return None
+        if path == "/":
+            return html('<a href="/limited.html">l</a>' + "".join(f'<a href="/p{n}.html">{n}</a>' for n in range(30)))
+        if path == "/limited.html":
+            with self.lock:
+                self.asked += 1
+                if self.asked == 1:
+                    return Response(429, b"slow down", [("Retry-After", str(CLUSTER_WAIT))])
+        return html('<a href="https://acme-tools.com/patient">patient</a>')
+
+
+CLUSTER_WAIT = 3
+
+
+def test_every_worker_waits_when_one_is_asked_to(mongo_uri, db, redis_server):
+    """Two workers share a host; the one that gets the 429 tells the other through the frontier."""
+    from tests.support.distributed import Worker
+
+    web = WebProxy(ClusterBusyWeb().resolve).start()
+    try:
+        args = ("-a", f"seeds=http://{BUSY}/", "-a", "targets=acme-tools.com")
+        workers = [Worker(mongo_uri, db, web.url, redis_server.url, *args, DOWNLOAD_DELAY="0.2", RETRY_TIMES="2")
+                   for _ in range(2)]  # fmt: skip
+        crawls = [w.wait() for w in workers]
+        arrivals = [(t, p) for t, h, p in web.arrivals if h == BUSY and p != "/robots.txt"]
+    finally:
+        web.stop()
+    # Both workers fetched the host, and only one was told to wait.
+    assert all(c.stats.get("downloader/response_status_count/200", 0) >= 5 for c in crawls)
+    assert sorted(c.stats.get("backlinks/backoff/retry_after", 0) for c in crawls) == [0, 1]
+    asked = next(t for t, p in arrivals if p == "/limited.html")
+    during = [p for t, p in arrivals if asked + 0.3 < t < asked + CLUSTER_WAIT - 0.1]
+    assert during == [], f"requests while the host had asked every crawler to wait: {during}"
+    retried = [t for t, p in arrivals if p == "/limited.html"][1]
+    assert retried >= asked + CLUSTER_WAIT - 0.05
+    assert db.pages.count_documents({"status": 200}) == 32

@@ -10,6 +10,7 @@ extension points, and why:
 * ``serializer``: requests as JSON, never pickle
 * ``robots.SharedRobotsTxtMiddleware``: robots.txt once per host per day, cluster-wide
 * ``politeness.ClusterPolitenessMiddleware``: ``DOWNLOAD_DELAY`` for the whole cluster
+* ``backoff.ClusterRetryAfterMiddleware``: a host's ``Retry-After`` for every worker
 * ``spider.FrontierSpiderMixin``: seeds and targets shared through Redis
 * ``scripts``: the Lua scripts, one atomic round trip each, and the key layout
 """
@@ -46,6 +47,8 @@ class FrontierAddon:
         # The delay becomes cluster-wide; per-process waits after a host's turn
         # is taken would bunch requests from different workers together.
         middlewares[f"{_HERE}.politeness.ClusterPolitenessMiddleware"] = 900
+        middlewares["backlinkspider.backoff.RetryAfterMiddleware"] = None
+        middlewares[f"{_HERE}.backoff.ClusterRetryAfterMiddleware"] = 560
         settings.set("FRONTIER_DOWNLOAD_DELAY", settings.getfloat("DOWNLOAD_DELAY"), _OVER_CMDLINE)
         settings.set("DOWNLOAD_DELAY", 0, _OVER_CMDLINE)
         settings.set("AUTOTHROTTLE_ENABLED", False, _OVER_CMDLINE)

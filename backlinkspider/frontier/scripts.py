@@ -19,11 +19,19 @@ local queue = p .. ':requests'
 local stats = p .. ':stats'
 local slots = p .. ':slots'
 
+-- A host joins the queue ready now, or when the wait a server asked for is over.
+local function schedule(host)
+  if redis.call('ZADD', queue, 'NX', now, host) == 1 then
+    local due = tonumber(redis.call('GET', p .. ':backoff:' .. host) or '0')
+    if due > now then redis.call('ZADD', queue, 'XX', due, host) end
+  end
+end
+
 local function requeue(value)
   local tab = string.find(value, '\\t', 1, true)
   local host = string.sub(value, 1, tab - 1)
   redis.call('LPUSH', queue .. ':' .. host, string.sub(value, tab + 1))
-  redis.call('ZADD', queue, 'NX', now, host)
+  schedule(host)
   redis.call('HINCRBY', stats, 'queued', 1)
   redis.call('HINCRBY', stats, 'leased', -1)
 end
@@ -93,7 +101,7 @@ for _ = 1, n do
   end
   if new then
     redis.call('RPUSH', queue .. ':' .. host, entry)
-    redis.call('ZADD', queue, 'NX', now, host)
+    schedule(host)
     added = added + 1
   end
 end
@@ -188,6 +196,24 @@ end
 local counters = redis.call('HMGET', stats, 'queued', 'leased')
 return {seeds, out, tonumber(counters[1] or '0'), tonumber(counters[2] or '0'), wait,
         redis.call('LLEN', start_urls)}
+"""
+)
+
+# ARGV: prefix, host, wait_ms
+# A server asked to wait (429/503 with Retry-After): no worker leases the host's
+# requests before then, and none sends one it already holds (its turn, P:polite:<host>,
+# is taken until then). P:backoff:<host> keeps the time for requests queued later.
+BACKOFF = (
+    _PRELUDE
+    + """
+local host, wait = ARGV[2], tonumber(ARGV[3])
+local due = now + wait
+local key = p .. ':backoff:' .. host
+if due > tonumber(redis.call('GET', key) or '0') then redis.call('SET', key, due, 'PX', wait) end
+redis.call('ZADD', queue, 'XX', 'GT', due, host)
+local polite = p .. ':polite:' .. host
+if redis.call('PTTL', polite) < wait then redis.call('SET', polite, 1, 'PX', wait) end
+return due
 """
 )
 
