@@ -9,6 +9,8 @@ through it; it records every request so tests can assert what a crawler fetched.
 from __future__ import annotations
 
 import mimetypes
+import socket
+import struct
 import sys
 import threading
 import time
@@ -27,6 +29,8 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0  # seconds to wait before answering (a server that never answers)
     head_status: int = 0  # answer HEAD with this status instead (405: a server that refuses HEAD)
+    trickle: float = 0.0  # seconds between the body's bytes (a server that trickles)
+    reset: bool = False  # reset the connection instead of answering
 
 
 Resolver = Callable[[str, str], "Response | None"]  # (host, path with query) -> response
@@ -131,6 +135,11 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.respond(self.command, host, path, self.headers.get("User-Agent", ""))
         if response.delay:
             time.sleep(response.delay)
+        if response.reset:  # RST, not FIN: SO_LINGER with a zero timeout
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
         if not send_body and response.head_status:
             response = Response(response.head_status)
         self.send_response(response.status)
@@ -138,7 +147,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if send_body:
+        if send_body and response.trickle:
+            for i in range(len(response.body)):
+                self.wfile.write(response.body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(response.trickle)
+        elif send_body:
             self.wfile.write(response.body)
 
     def log_message(self, format, *args):  # quiet: tests read .requests instead
