@@ -20,8 +20,8 @@ complete disallow. Here:
   reasonably long period". When each run of errors began is kept in the store
   (``store/robots.py``), so every crawl and every worker counts from the same day.
 
-In distributed mode ``frontier/robots.py`` shares a failed fetch for
-``ROBOTS_ERROR_RETRY`` seconds, so N workers do not hammer a failing host.
+In distributed mode ``frontier/robots.py`` shares a failed fetch until just before
+the next try is due, so N workers do not hammer a failing host.
 
 Stats: ``robotstxt/disallowed_host_error`` (each failed fetch),
 ``robotstxt/held`` (pages held back), ``robotstxt/unavailable`` (pages given up),

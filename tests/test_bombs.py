@@ -12,6 +12,7 @@ import pytest
 
 from backlinkspider.demo.proxy import WebProxy
 from tests.support.crawls import ROOT, Crawl, checked, crawl_command
+from tests.support.distributed import worker_command
 from tests.web import bombs
 
 TIME = shutil.which("time") or "/usr/bin/time"
@@ -27,11 +28,16 @@ def bomb_web():
 
 
 @pytest.mark.skipif(not os.path.exists(TIME), reason="GNU time is not installed (apt-get install time)")
-def test_bombs_are_too_large_and_memory_stays_bounded(mongo_uri, db, bomb_web):
+@pytest.mark.parametrize("mode", ["single", "distributed"])
+def test_bombs_are_too_large_and_memory_stays_bounded(mode, mongo_uri, db, bomb_web, request):
     # The default DOWNLOAD_MAXSIZE (10 MiB), not the tests' small one: what users run.
-    cmd, env = crawl_command(mongo_uri, db.name, bomb_web.url, "-a", f"seeds={bombs.SEED}",
-                             "-a", "targets=acme-tools.com", DOWNLOAD_MAXSIZE=str(10 * 1024 * 1024),
-                             DOWNLOAD_TIMEOUT="60")  # fmt: skip
+    args = ("-a", f"seeds={bombs.SEED}", "-a", "targets=acme-tools.com")
+    settings = {"DOWNLOAD_MAXSIZE": str(10 * 1024 * 1024), "DOWNLOAD_TIMEOUT": "60"}
+    if mode == "single":
+        cmd, env = crawl_command(mongo_uri, db.name, bomb_web.url, *args, **settings)
+    else:
+        redis_url = request.getfixturevalue("redis_server").url
+        cmd, env = worker_command(mongo_uri, db, bomb_web.url, redis_url, *args, **settings)
     done = subprocess.run([TIME, "-v", *cmd], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     crawl = checked(Crawl(done.returncode, done.stdout, done.stderr))
     rss_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", crawl.stderr).group(1))

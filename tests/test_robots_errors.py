@@ -29,7 +29,9 @@ def _check(db, proxy, before):
     for host in web_.FAILING:
         # Nothing but robots.txt (and its redirect hops): the host is disallowed.
         assert {p for h, p in requests if h == host} <= {"/robots.txt", *(f"/hop{n}" for n in range(1, 7))}, host
-        assert sum(1 for h, p in requests if h == host and p == "/robots.txt") == 2  # ROBOTS_ERROR_TRIES
+        fetches = sum(1 for h, p in requests if h == host and p == "/robots.txt")
+        # ROBOTS_ERROR_TRIES; Twisted sends a GET again once when a kept-alive connection resets.
+        assert fetches == 2 or (host.startswith("reset.") and 2 <= fetches <= 4), (host, fetches)
     # The flaky host's pages waited for its second robots.txt, then were crawled.
     assert (web_.FLAKY, "/") in requests and (web_.FLAKY, "/page.html") in requests
     assert (web_.GONE, "/page.html") in requests  # 404: no rules
@@ -92,7 +94,7 @@ def test_a_failed_fetch_is_shared_so_other_workers_hold_without_fetching(redis_s
     b, parser = asyncio.run(scenario())
     assert parser is None and b._failing["err.example"].tries == 1
     assert b._stats.get_value("robotstxt/shared_error_hit") == 1
-    assert 0 < redis_server.client().ttl("backlinks:robots:http://err.example") <= 30
+    assert 0 < redis_server.client().pttl("backlinks:robots:http://err.example") <= 24_000  # 0.8 of the 30 s
 
 
 @pytest.mark.parametrize("mode", ["single", "distributed"])
@@ -100,7 +102,7 @@ def test_a_robots_txt_failing_for_the_period_is_read_as_absent(mode, mongo_uri, 
     """RFC 9309's 30-day rule: the start of a host's run of errors is kept in the store across crawls."""
     now = datetime.now(timezone.utc)
     long_ago, recently = now - timedelta(days=31), now - timedelta(days=5)
-    err500, loop, slow = (f"http://{h}" for h in web_.FAILING)
+    err500, loop, slow, reset = (f"http://{h}" for h in web_.FAILING)
     db.robots_errors.insert_many([
         {"_id": err500, "since": long_ago, "failures": 90},  # failing for 31 days: no rules now
         {"_id": loop, "since": recently, "failures": 15},  # for 5: still disallowed
@@ -120,9 +122,9 @@ def test_a_robots_txt_failing_for_the_period_is_read_as_absent(mode, mongo_uri, 
     assert sum(1 for h, p in requests if h == host and p == "/robots.txt") == 1
     pages = {p["url"]: p["error"] for p in db.pages.find()}
     assert pages[f"{err500}/"] == pages[f"{err500}/page.html"] == ""
-    assert pages[f"{loop}/"] == pages[f"{slow}/"] == "robots_unavailable"
+    assert pages[f"{loop}/"] == pages[f"{slow}/"] == pages[f"{reset}/"] == "robots_unavailable"
     errors = {d["_id"]: d for d in db.robots_errors.find()}
-    assert set(errors) == {err500, loop, slow}  # the 404 ended its run of errors
+    assert set(errors) == {err500, loop, slow, reset}  # the 404 ended its run of errors
     assert abs(errors[err500]["since"] - long_ago) < timedelta(seconds=1) and errors[err500]["failures"] == 91
     assert abs(errors[loop]["since"] - recently) < timedelta(seconds=1) and errors[loop]["failures"] == 17
     assert now <= errors[slow]["since"] <= errors[slow]["last"] and errors[slow]["failures"] == 2

@@ -9,7 +9,7 @@ lock key makes the first worker the only one to fetch; the others wait up to
 ``ROBOTS_LOCK_WAIT`` seconds for its answer. It shares the first
 ``robots_txt.MAX_BYTES`` of the body, exactly what the fetching worker's parser
 reads, so every worker answers every URL the same way. A failed fetch is shared
-for ``ROBOTS_ERROR_RETRY`` seconds only (``robots_errors.py`` says what it means).
+for most of ``ROBOTS_ERROR_RETRY`` only (``robots_errors.py`` says what it means).
 """
 
 from __future__ import annotations
@@ -83,15 +83,14 @@ class SharedRobotsTxtMiddleware(RFC9309RobotsTxtMiddleware):
         return None
 
     def _failed(self, netloc: str, why: str, exc: Exception | None = None, shared: bool = False) -> None:
-        """A failed fetch is shared until the next try is due (``ROBOTS_ERROR_RETRY``), so the
+        """A failed fetch is shared until just before the next try is due (``ROBOTS_ERROR_RETRY``), so the
         other workers hold their pages too instead of fetching a failing robots.txt again."""
         super()._failed(netloc, why, exc)
         origin = self._origins.get(netloc)
         if shared or origin is None:
             return
         record = json.dumps({"error": why[:200]})
-        ttl = max(1, int(self.retry_after))
-        asyncio.ensure_future(self._share(self._keys.robots(origin), record, ttl, netloc))
+        asyncio.ensure_future(self._share(self._keys.robots(origin), record, netloc))
 
     def _read_as_absent(self, netloc, why, since):
         """Failing for longer than ``ROBOTS_ERROR_ABSENT_AFTER``: shared as no rules until the next
@@ -100,11 +99,13 @@ class SharedRobotsTxtMiddleware(RFC9309RobotsTxtMiddleware):
         origin = self._origins.get(netloc)
         if origin is not None:
             record = json.dumps({"status": 0, "url": f"{origin}/robots.txt", "body": "", "absent_since": str(since)})
-            asyncio.ensure_future(self._share(self._keys.robots(origin), record, max(1, int(self.retry_after)), netloc))
+            asyncio.ensure_future(self._share(self._keys.robots(origin), record, netloc))
 
-    async def _share(self, key: str, record: str, ttl: int, netloc: str) -> None:
+    async def _share(self, key: str, record: str, netloc: str) -> None:
+        """Share a fetch's outcome until a little before the next try is due: this worker's own
+        next try must find it gone and fetch, not count the shared record as another failure."""
         try:
-            await self.redis.set(key, record, ex=ttl)
+            await self.redis.set(key, record, px=max(1, int(self.retry_after * 800)))
         except RedisError as exc:
             logger.warning("Could not share the failed robots.txt of %s in Redis: %s", netloc, exc)
 

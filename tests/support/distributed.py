@@ -26,12 +26,18 @@ DISTRIBUTED = {
 RETRIED = {"/bad/500.html", "/bad/slow.html"}  # fetched RETRY_TIMES + 1 times by design
 
 
+def worker_command(mongo_uri, db, proxy_url, redis_url, *args, **settings):
+    """The command line and environment of one worker of a distributed crawl."""
+    cmd, env = crawl_command(mongo_uri, db.name, proxy_url, *args, **{**DISTRIBUTED, **settings})
+    env["REDIS_URL"] = redis_url
+    return cmd, env
+
+
 class Worker:
     """One ``scrapy crawl backlinks`` process in distributed mode."""
 
     def __init__(self, mongo_uri, db, proxy_url, redis_url, *args, **settings):
-        cmd, env = crawl_command(mongo_uri, db.name, proxy_url, *args, **{**DISTRIBUTED, **settings})
-        env["REDIS_URL"] = redis_url
+        cmd, env = worker_command(mongo_uri, db, proxy_url, redis_url, *args, **settings)
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.stderr)
 

@@ -10,6 +10,7 @@ FAILING = {
     "err500.robots-test.com": "always 500",
     "loop.robots-test.com": "six redirects",
     "slow.robots-test.com": "never answers in time",
+    "reset.robots-test.com": "resets the connection",
 }
 FLAKY = "flaky.robots-test.com"  # 503 once, then a robots.txt that allows everything
 GONE = "gone.robots-test.com"  # 404: no rules
@@ -39,6 +40,8 @@ class RobotsErrorsWeb:
             return Response(500, b"<h1>Internal Server Error</h1>")
         if host == "loop.robots-test.com":
             return redirect("/hop1")
+        if host == "reset.robots-test.com":
+            return Response(reset=True)
         if host == "slow.robots-test.com":
             return Response(200, b"User-agent: *\nAllow: /\n", delay=SLOW)
         if host == FLAKY:
