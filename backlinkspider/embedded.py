@@ -37,11 +37,11 @@ class EmbeddedMongoError(RuntimeError):
 class EmbeddedMongo:
     """One SecantusDB server process with its data under ``data_dir``."""
 
-    def __init__(self, data_dir: str | os.PathLike, start_timeout: float = 60.0):
+    def __init__(self, data_dir: str | os.PathLike, start_timeout: float = 60.0, port: int | None = None):
         self.data_dir = Path(data_dir).expanduser()
         self.start_timeout = start_timeout
         self.process: subprocess.Popen | None = None
-        self.port: int | None = None
+        self.port: int | None = port  # None: a free one, chosen at start
 
     @property
     def uri(self) -> str:
@@ -56,7 +56,7 @@ class EmbeddedMongo:
             logger.info("Using the embedded MongoDB already serving %s at %s", self.data_dir, self.uri)
             return self.uri
         exe = _find_executable()
-        self.port = _free_port()
+        self.port = self.port or _free_port()
         log_path = self.data_dir / "server.log"
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(

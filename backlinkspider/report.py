@@ -7,15 +7,19 @@ after the item pipelines have closed, i.e. after the last batch is written.
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime, timezone
 
+from pymongo.errors import PyMongoError
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from backlinkspider import store
+
+logger = logging.getLogger(__name__)
 
 
 class CrawlReport:
@@ -34,9 +38,16 @@ class CrawlReport:
         return ext
 
     async def spider_closed(self, spider, reason):
+        if reason == "store_unreachable":  # the pipeline said why, and where the pages went
+            logger.warning("No report: MongoDB is unreachable")
+            return
         started = self.crawler.stats.get_value("start_time") or datetime.now(timezone.utc)
         targets = sorted(getattr(spider, "targets", ()) or ())
-        text = await deferred_to_future(deferToThread(self.render, started, targets, reason))
+        try:
+            text = await deferred_to_future(deferToThread(self.render, started, targets, reason))
+        except PyMongoError as exc:
+            logger.warning("No report: MongoDB could not be read (%s)", exc)
+            return
         sys.stdout.write(text)
         sys.stdout.flush()
 

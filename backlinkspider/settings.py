@@ -29,6 +29,8 @@ def _env(name, default):
 BOT_NAME = "backlinkspider"
 SPIDER_MODULES = ["backlinkspider.spiders"]
 NEWSPIDER_MODULE = "backlinkspider.spiders"
+# `scrapy crawl` with an exit status that says whether everything reached the store.
+COMMANDS_MODULE = "backlinkspider.commands"
 
 # --- Identity: site owners must be able to tell who crawls them and how to reach us.
 BOT_CONTACT_URL = _env("BOT_CONTACT_URL", "https://github.com/backlinkspider/backlinkspider")
@@ -126,13 +128,19 @@ MONGO_BATCH_PAGES = _env("MONGO_BATCH_PAGES", 200)  # flush after this many page
 MONGO_BATCH_OPS = _env("MONGO_BATCH_OPS", 20_000)  # …or this many buffered writes…
 MONGO_FLUSH_INTERVAL = _env("MONGO_FLUSH_INTERVAL", 5.0)  # …or this many seconds
 MONGO_MAX_PENDING_BATCHES = _env("MONGO_MAX_PENDING_BATCHES", 4)  # back-pressure
-MONGO_WRITE_RETRIES = _env("MONGO_WRITE_RETRIES", 5)
+MONGO_WRITE_RETRIES = _env("MONGO_WRITE_RETRIES", 5)  # a write the store refuses (not an outage)
+# MongoDB unreachable: batches wait and are retried this long (seconds), then the crawl
+# ends and what was not stored is kept in SPILL_DIR for the next crawl of the store.
+MONGO_OUTAGE_TIMEOUT = _env("MONGO_OUTAGE_TIMEOUT", 3600.0)
 _data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 EMBEDDED_MONGO_DIR = _env("EMBEDDED_MONGO_DIR", str(_data_home / "backlinkspider" / "mongo"))
+SPILL_DIR = _env("SPILL_DIR", str(_data_home / "backlinkspider" / "spill"))  # pipelines/spill.py
 
 # --- Distributed mode (backlinkspider.frontier): set REDIS_URL and start as many
 # workers as you like against one Redis and one MongoDB. Unset: one machine.
 REDIS_URL = _env("REDIS_URL", "")
+# Redis unreachable for this long (seconds): the worker ends (exit status 3); until then it waits.
+REDIS_OUTAGE_TIMEOUT = _env("REDIS_OUTAGE_TIMEOUT", 600.0)
 ADDONS = {"backlinkspider.frontier.FrontierAddon": 0}
 SCHEDULER_PERSIST = _env("SCHEDULER_PERSIST", True)  # False is refused: see `backlinks reset`
 MAX_IDLE_TIME_BEFORE_CLOSE = _env("MAX_IDLE_TIME_BEFORE_CLOSE", 0)  # seconds idle before a worker exits; 0 = never

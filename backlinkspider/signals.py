@@ -12,3 +12,6 @@ leases_failed = object()
 #: no arguments, sent with ``send_catch_log_async``: components that buffer
 #: writes to the store write them, and return once they are stored.
 store_drain = object()
+#: no arguments: this worker just pushed seeds to the frontier, so the cluster has work
+#: even if the last look at it found none (target checks wait for a really idle cluster).
+seeds_pushed = object()

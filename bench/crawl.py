@@ -10,9 +10,11 @@ proxy in its own process, starts SecantusDB, then crawls it with:
 
 each in a fresh process with the same downloader settings, alternating for
 ``--rounds`` rounds. Ours counts every MongoDB command it sends (pymongo
-command monitoring): that is its number of round trips.
+command monitoring): that is its number of round trips. ``--journal`` adds a
+third crawler, ours with the pipeline's writes unjournaled (``w: 1`` alone), to
+show what acknowledged-means-on-disk costs.
 
-    python bench/crawl.py [--pages 5000] [--rounds 2]
+    python bench/crawl.py [--pages 5000] [--rounds 2] [--journal]
 """
 
 from __future__ import annotations
@@ -134,6 +136,12 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str) -> d
     )
     if kind == "bare":
         settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}}, priority="cmdline")
+    if kind == "unjournaled":
+        from pymongo.write_concern import WriteConcern
+
+        from pipelines import mongo
+
+        mongo.JOURNALED = WriteConcern(w=1)  # what the pipeline wrote with before
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider if kind == "bare" else "backlinks")
     process.crawl(crawler, seeds=seeds if kind == "bare" else ",".join(seeds))
@@ -159,6 +167,7 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=10, help="sites the pages are spread over")
     parser.add_argument("--links", type=int, default=12, help="internal links per page")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of bare and ours")
+    parser.add_argument("--journal", action="store_true", help="also crawl with unjournaled writes, to compare")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -202,8 +211,8 @@ def main() -> None:
         print(f"web: {args.pages} pages over {args.sites} sites, {args.links} internal + 3 external links a page")
         results = []
         for r in range(args.rounds):
-            for kind in ("bare", "ours"):
-                job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "database": f"bench_{r}"}
+            for kind in ("bare", "ours", "unjournaled") if args.journal else ("bare", "ours"):
+                job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "database": f"bench_{r}_{kind}"}
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", json.dumps(job)],
                     env=env,
@@ -215,25 +224,30 @@ def main() -> None:
                 res = json.loads(out.stdout.strip().splitlines()[-1])
                 results.append(res)
                 line = (
-                    f"round {r + 1} {kind:<5} {res['pages']:>6} pages {res['elapsed']:7.1f} s "
+                    f"round {r + 1} {kind:<11} {res['pages']:>6} pages {res['elapsed']:7.1f} s "
                     f"{res['pages_per_s']:7.1f} pages/s"
                 )
-                if kind == "ours":
+                if kind != "bare":
                     total = sum(res["commands"].values())
                     line += (
                         f"   MongoDB round trips {total} ({total / res['pages'] * 50:.2f} per 50 pages:"
                         f" {json.dumps(res['commands'], sort_keys=True)})"
                     )
                 print(line, flush=True)
-        best = {k: max(x["pages_per_s"] for x in results if x["kind"] == k) for k in ("bare", "ours")}
+        best = {k: max(x["pages_per_s"] for x in results if x["kind"] == k) for k in {x["kind"] for x in results}}
         print(
             f"best pages/s: bare {best['bare']:.1f}, ours {best['ours']:.1f}: "
             f"ours = {best['ours'] / best['bare']:.2f}x bare (target: at least 0.9x)"
         )
+        if args.journal:
+            print(
+                f"journaled writes: ours {best['ours']:.1f} pages/s, unjournaled {best['unjournaled']:.1f}: "
+                f"{best['ours'] / best['unjournaled']:.2f}x"
+            )
         client = MongoClient(mongo_uri)
         print(
-            f"stored: {client['bench_0'].backlinks.count_documents({})} backlinks, "
-            f"{client['bench_0'].pages.count_documents({})} pages"
+            f"stored: {client['bench_0_ours'].backlinks.count_documents({})} backlinks, "
+            f"{client['bench_0_ours'].pages.count_documents({})} pages"
         )
         client.close()
     finally:

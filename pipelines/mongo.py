@@ -17,30 +17,68 @@ records every change in ``events``. Target checks (``TargetItem``) set
 In distributed mode a page's frontier lease ends only here, once its batch
 is written (``leases_done``); a batch that cannot be written sends its
 pages back to the frontier (``leases_failed``) to be crawled again.
+
+A store that cannot be reached loses nothing. Batches are written one at a
+time, in order, by one writer thread, with journaled writes: acknowledged means
+on disk. While MongoDB is away the batch being written is retried with capped
+exponential backoff (30 s at most) for up to ``MONGO_OUTAGE_TIMEOUT``; the
+batches behind it wait, and ``MONGO_MAX_PENDING_BATCHES`` stops new pages. When
+the store is back they are written in order. After that long the crawl ends:
+what was not stored goes back to the frontier (distributed mode) or to a spill
+file on local disk (``pipelines/spill.py``), which the next crawl of the same
+store writes first. A write MongoDB refuses (not an outage) is tried
+``MONGO_WRITE_RETRIES`` more times, then counted lost.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pymongo import UpdateMany, UpdateOne
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.write_concern import WriteConcern
 from scrapy import signals
 from scrapy.utils.asyncio import create_looping_call
-from scrapy.utils.defer import deferred_to_future
-from twisted.internet.threads import deferToThread
-from twisted.python.failure import Failure
 
 from backlinkspider import signals as our_signals
 from backlinkspider import store
 from backlinkspider.items import PageItem, TargetItem
 from backlinkspider.urls import host_of, registered_domain
 from pipelines.changes import PRIOR_FIELDS, plan
+from pipelines.spill import SpillFile
 
 logger = logging.getLogger(__name__)
+
+#: Acknowledged means on disk: the server answers once the write is in its journal,
+#: so a ``kill -9`` of the server after a batch returns keeps the batch. ``w`` is left
+#: to the server's default (``majority`` on a replica set since MongoDB 5.0).
+JOURNALED = WriteConcern(j=True)
+_CAP = 30.0  # seconds: the longest wait between two tries while the store is away
+_OUTAGE_WARNING_EVERY = 60.0
+# Server codes that mean "not now" (shutting down, stepping down, no primary), not "never".
+_UNAVAILABLE_CODES = frozenset({6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436})
+
+
+class StoreGone(Exception):
+    """MongoDB has been unreachable for longer than ``MONGO_OUTAGE_TIMEOUT``."""
+
+
+def unreachable(exc: PyMongoError) -> bool:
+    """Whether ``exc`` says the store is away (try again later) rather than that it refused the write."""
+    if isinstance(exc, ConnectionFailure):  # AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
+        return True
+    if exc.has_error_label("RetryableWriteError"):
+        return True
+    if isinstance(exc, BulkWriteError):
+        errors = exc.details.get("writeErrors", [])
+        return bool(errors) and all(e.get("code") in _UNAVAILABLE_CODES for e in errors)
+    return isinstance(exc, OperationFailure) and exc.code in _UNAVAILABLE_CODES
 
 
 class MongoPipeline:
@@ -55,15 +93,26 @@ class MongoPipeline:
         self.flush_interval = settings.getfloat("MONGO_FLUSH_INTERVAL")
         self.max_pending = settings.getint("MONGO_MAX_PENDING_BATCHES")
         self.retries = settings.getint("MONGO_WRITE_RETRIES")
+        self.outage_timeout = settings.getfloat("MONGO_OUTAGE_TIMEOUT")
         self.lost_after = max(1, settings.getint("LOST_AFTER_FAILED_VISITS"))
         self.db: Any = None  # a pymongo Database once the spider is open
         self._pages: list[tuple[PageItem, frozenset]] = []
         self._targets: list[TargetItem] = []
         self._size = 0  # buffered writes, about
         self._leases: list[str] = []
-        self._pending: deque = deque()  # Deferreds of batches being written
+        self._pending: deque[asyncio.Future] = deque()  # batches being written, oldest first
+        self._waiting_pages = 0  # pages in those batches
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mongo-writer")
+        self._away_since: float | None = None  # the store has not answered since then
+        self._warned_at = 0.0
+        self._next_wait = 0.5
+        self._gone = False  # away for longer than MONGO_OUTAGE_TIMEOUT: keep, don't write
         self._last_flush = time.monotonic()
         self._timer = None
+
+    @functools.cached_property
+    def spill(self) -> SpillFile:
+        return SpillFile.for_store(self.crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -74,13 +123,17 @@ class MongoPipeline:
 
     async def open_spider(self):
         # Connecting may start the embedded server: seconds of blocking work.
-        self.db = await deferred_to_future(deferToThread(store.open_database, self.crawler.settings))
-        await deferred_to_future(deferToThread(store.ensure_indexes, self.db))
+        db = await self._in_writer(store.open_database, self.crawler.settings)
+        self.db = db.with_options(write_concern=JOURNALED)
+        # A worker may start while the store is away: it waits, as a batch would.
+        await self._in_writer(self._when_reachable, store.ensure_indexes)
         # A store written with the old URL form is rewritten before anything new lands in it.
-        migrated = await deferred_to_future(deferToThread(store.ensure_url_form, self.db))
+        migrated = await self._in_writer(self._when_reachable, store.ensure_url_form)
         if migrated:
             logger.warning("Rewrote the store's URLs to the WHATWG form once (backlinks migrate): %s", migrated)
             self.stats.set_value("backlinks/mongo/migrated", sum(migrated.values()))
+        if self.spill.exists():  # an earlier crawl's pages, kept while this store was away
+            await self._in_writer(self._unspill)
         self._timer = create_looping_call(self._flush_if_due)
         self._timer.start(max(self.flush_interval / 2, 0.1), now=False)
 
@@ -96,8 +149,8 @@ class MongoPipeline:
             self._leases.append(item.lease)
         if len(self._pages) + len(self._targets) >= self.batch_pages or self._size >= self.batch_ops:
             self._flush()
-        while len(self._pending) > self.max_pending:  # the store is slower than the crawl
-            await deferred_to_future(self._pending[0])
+        while len(self._pending) > self.max_pending:  # the store is slower than the crawl, or away
+            await asyncio.wait([self._pending[0]])
         return item
 
     def spider_idle(self):
@@ -107,7 +160,7 @@ class MongoPipeline:
         """``store_drain``: write what is buffered; return once every batch is stored."""
         self._flush()
         while self._pending:
-            await deferred_to_future(self._pending[0])
+            await asyncio.wait([self._pending[0]])
 
     def _flush_if_due(self):
         if time.monotonic() - self._last_flush >= self.flush_interval:
@@ -119,40 +172,94 @@ class MongoPipeline:
             return
         pages, targets, leases, size = self._pages, self._targets, self._leases, self._size
         self._pages, self._targets, self._leases, self._size = [], [], [], 0
-        d = deferToThread(self._write, pages, targets)
-        self._pending.append(d)
-        d.addBoth(self._done, d, size, leases)
+        if self._gone:  # the crawl is ending: keep, don't wait for the store again
+            self._keep(pages, targets, leases)
+            return
+        batch = asyncio.wrap_future(self._writer.submit(self._write, pages, targets))
+        self._pending.append(batch)
+        self._waiting_pages += len(pages)
+        batch.add_done_callback(lambda done: self._done(done, pages, targets, leases, size))
 
-    def _done(self, result, d, size, leases):
-        self._pending.remove(d)
-        if isinstance(result, Failure):  # not a database error: a bug or a bad document
-            logger.error(
-                "Writing a batch of %d documents failed",
-                size,
-                exc_info=(result.type, result.value, result.getTracebackObject()),  # type: ignore[arg-type]
-            )
+    def _in_writer(self, func, *args) -> asyncio.Future:
+        """Run ``func`` in the writer thread, after the batches before it."""
+        return asyncio.wrap_future(self._writer.submit(func, *args))
+
+    def _done(self, batch: asyncio.Future, pages, targets, leases, size) -> None:
+        self._pending.remove(batch)
+        self._waiting_pages -= len(pages)
+        error = batch.exception()
+        if isinstance(error, StoreGone):
+            self._store_gone(error)
+            self._keep(pages, targets, leases)
+            return
+        if error is not None:  # not a database error: a bug or a bad document
+            logger.error("Writing a batch of %d documents failed", size, exc_info=error)
             self.stats.inc_value("backlinks/mongo/batches_lost")
+            self.stats.inc_value("backlinks/mongo/pages_lost", len(pages))
         if leases:
-            signal = our_signals.leases_done if result is True else our_signals.leases_failed
+            signal = our_signals.leases_done if error is None and batch.result() else our_signals.leases_failed
             self.crawler.signals.send_catch_log(signal, leases=leases)
         # Nothing here may fail the crawl.
 
-    def _write(self, pages, targets) -> bool:
-        """Runs in a worker thread: pages, then backlinks and events, then target checks.
+    def _store_gone(self, error: StoreGone) -> None:
+        """Away for longer than ``MONGO_OUTAGE_TIMEOUT``: end the crawl, keeping what it fetched."""
+        if self._gone:
+            return
+        self._gone = True
+        logger.error("MongoDB has been unreachable for %s: ending the crawl, keeping what was not stored", error)
+        engine = self.crawler.engine
+        if engine is not None:
+            asyncio.ensure_future(engine.close_spider_async(reason="store_unreachable"))
 
-        True when every document was written.
+    def _keep(self, pages, targets, leases) -> None:
+        """What the store could not take: leased pages go back to the frontier (another worker, or a
+        later run, crawls them again); the rest goes to the spill file."""
+        if leases:
+            self.crawler.signals.send_catch_log(our_signals.leases_failed, leases=leases)
+            self.stats.inc_value("backlinks/mongo/released", len(leases))
+        items = [page for page, _ in pages if page.lease is None] + [t for t in targets if t.lease is None]
+        if not items:
+            return
+        try:
+            kept = self.spill.append(items)
+        except OSError as exc:
+            logger.error("Could not keep %d items in %s: %s; they are lost", len(items), self.spill.path, exc)
+            self.stats.inc_value("backlinks/mongo/pages_lost", len(items))
+            return
+        self.stats.inc_value("backlinks/mongo/spilled", kept)
+        self.stats.set_value("backlinks/mongo/spill_file", str(self.spill.path))
+
+    def _unspill(self) -> None:
+        """In the writer thread, before this crawl's first batch: write what an earlier crawl kept."""
+        items = list(self.spill.read())
+        logger.warning("Writing %d pages an earlier crawl kept in %s while MongoDB was away",
+                       len(items), self.spill.path)  # fmt: skip
+        pages = [(i, i.targets) for i in items if isinstance(i, PageItem)]
+        targets = [i for i in items if isinstance(i, TargetItem)]
+        for start in range(0, max(len(pages), len(targets)), self.batch_pages):
+            if not self._write(pages[start : start + self.batch_pages], targets[start : start + self.batch_pages]):
+                logger.error("Some of the kept pages could not be written: %s stays for the next crawl",
+                             self.spill.path)  # fmt: skip
+                return
+        self.spill.remove()
+        self.stats.inc_value("backlinks/mongo/unspilled", len(items))
+
+    def _write(self, pages, targets) -> bool:
+        """Runs in the writer thread: pages, then backlinks and events, then target checks.
+
+        True when every document was written; raises ``StoreGone`` after an outage too long.
         """
+        if self._gone:
+            raise StoreGone("the crawl is ending")
         written, inserted = self._bulk(store.PAGES, [_page_op(page) for page, _ in pages])
         # A page stored for the first time just now has no backlinks yet: no need to look.
         seen = {pages[i][0].url for i in inserted}
         sources = {page.url for page, _ in pages if page.url not in seen}
         sources.update(url for page, _ in pages for url in page.redirected_from)
-        try:
-            prior = self._prior(sources)
-        except PyMongoError as exc:
-            logger.error("Could not read the stored backlinks of %d pages: %s", len(sources), exc)
-            self.stats.inc_value("backlinks/mongo/pages_lost", len(pages))
+        read: dict = {}
+        if not self._retrying(store.PAGES, len(pages), lambda: read.update(prior=self._prior(sources))):
             return False
+        prior = read["prior"]
         changes = plan(pages, prior, self.lost_after)
         ok, inserted = self._bulk(store.BACKLINKS, changes.ops)
         written &= ok
@@ -173,24 +280,72 @@ class MongoPipeline:
         return prior
 
     def _retrying(self, name: str, count: int, write) -> bool:
-        """Call ``write()`` until it succeeds, ``MONGO_WRITE_RETRIES`` times more at most.
+        """Call ``write()`` until it succeeds: for as long as ``MONGO_OUTAGE_TIMEOUT`` while the
+        store is away, ``MONGO_WRITE_RETRIES`` times more when it refuses the write.
 
         Every write here is idempotent (upserts, events with derived ``_id``s), so
         a failed one can be sent again whole. False once it gives up.
         """
-        for attempt in range(self.retries + 1):
+        refused = 0
+        while True:
             try:
                 write()
-                return True
             except PyMongoError as exc:
-                if attempt == self.retries:
-                    logger.error("Gave up writing %d %s documents after %d attempts: %s", count, name, attempt + 1, exc)
+                if unreachable(exc):
+                    self._wait_for_store(exc)
+                    continue
+                if refused == self.retries:
+                    logger.error("Gave up writing %d %s documents after %d attempts: %s", count, name, refused + 1, exc)
                     self.stats.inc_value(f"backlinks/mongo/{name}_lost", count)
                     return False
                 logger.warning("Writing %d %s documents failed (%s), retrying", count, name, exc)
                 self.stats.inc_value("backlinks/mongo/retries")
-                time.sleep(min(2**attempt * 0.5, 10))
-        return False
+                time.sleep(min(2**refused * 0.5, 10))
+                refused += 1
+            else:
+                self._store_answered()
+                return True
+
+    def _when_reachable(self, func):
+        """``func(self.db)``, waiting for the store as ``_retrying`` does if it is away."""
+        while True:
+            try:
+                result = func(self.db)
+            except PyMongoError as exc:
+                if not unreachable(exc):
+                    raise
+                self._wait_for_store(exc)
+            else:
+                self._store_answered()
+                return result
+
+    def _wait_for_store(self, exc: PyMongoError) -> None:
+        """The store is away: wait (capped exponential backoff) before the next try, one warning a
+        minute; raise ``StoreGone`` once it has been away for ``MONGO_OUTAGE_TIMEOUT``."""
+        now = time.monotonic()
+        if self._gone:
+            raise StoreGone("the crawl is ending")
+        if self._away_since is None:
+            self._away_since, self._warned_at, self._next_wait = now, now, 0.5
+            logger.warning("MongoDB is unreachable (%s): %d pages wait for it, for %.0f s at most "
+                           "(MONGO_OUTAGE_TIMEOUT)", exc, self._waiting_pages, self.outage_timeout)  # fmt: skip
+        away = now - self._away_since
+        if away >= self.outage_timeout:
+            self.stats.inc_value("backlinks/mongo/outage_seconds", int(away))
+            raise StoreGone(f"{away:.0f} s (MONGO_OUTAGE_TIMEOUT {self.outage_timeout:.0f} s)") from exc
+        if now - self._warned_at >= _OUTAGE_WARNING_EVERY:
+            self._warned_at = now
+            logger.warning("MongoDB has been unreachable for %.0f s; %d pages wait for it", away, self._waiting_pages)
+        time.sleep(min(self._next_wait, self.outage_timeout - away))
+        self._next_wait = min(self._next_wait * 2, _CAP)
+
+    def _store_answered(self) -> None:
+        if self._away_since is None:
+            return
+        away = time.monotonic() - self._away_since
+        self._away_since = None
+        self.stats.inc_value("backlinks/mongo/outage_seconds", int(away))
+        logger.warning("MongoDB is back after %.0f s: writing the %d pages that waited", away, self._waiting_pages)
 
     def _bulk(self, name, ops) -> tuple[bool, dict]:
         """One unordered bulk write, retried; (all written, {op index: upserted _id})."""
@@ -235,7 +390,8 @@ class MongoPipeline:
             self._timer.stop()
         await self.drain()
         if self.db is not None:
-            self.db.client.close()
+            await self._in_writer(self.db.client.close)
+        self._writer.shutdown(wait=False)
 
 
 def _page_op(item) -> UpdateOne:

@@ -1,29 +1,33 @@
-"""pipelines/mongo.py retries a failed write whole, and gives up after MONGO_WRITE_RETRIES.
+"""pipelines/mongo.py: a store that is away is waited for, up to MONGO_OUTAGE_TIMEOUT; a write
+the store refuses is sent again MONGO_WRITE_RETRIES times, then counted lost.
 
 The writes go to the real SecantusDB; the failures are injected in front of it.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from pymongo import UpdateOne
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
 from scrapy.utils.test import get_crawler
 
 from pipelines import mongo
-from pipelines.mongo import MongoPipeline
+from pipelines.mongo import MongoPipeline, StoreGone, unreachable
 
 
 class Flaky:
-    """A collection whose first ``failures`` writes raise AutoReconnect."""
+    """A collection whose first ``failures`` writes raise ``error``."""
 
-    def __init__(self, collection, failures: int):
+    def __init__(self, collection, failures: int, error: Exception | None = None):
         self.collection, self.failures = collection, failures
+        self.error = error or AutoReconnect("connection reset (injected)")
 
     def _maybe_fail(self):
         if self.failures:
             self.failures -= 1
-            raise AutoReconnect("connection reset (injected)")
+            raise self.error
 
     def bulk_write(self, *args, **kwargs):
         self._maybe_fail()
@@ -34,29 +38,63 @@ class Flaky:
         return self.collection.insert_many(*args, **kwargs)
 
 
+REFUSED = OperationFailure("document is too large (injected)", code=10334)
+
+
 @pytest.fixture
-def pipeline(db, monkeypatch):
-    monkeypatch.setattr(mongo.time, "sleep", lambda seconds: None)
-    crawler = get_crawler(settings_dict={"MONGO_WRITE_RETRIES": 2})
+def clock(monkeypatch):
+    """The pipeline's ``time`` (and only its: pymongo keeps the real one), a fake clock that
+    sleeping moves."""
+    now = [1000.0]
+    fake = SimpleNamespace(sleep=lambda seconds: now.__setitem__(0, now[0] + seconds), monotonic=lambda: now[0])
+    monkeypatch.setattr(mongo, "time", fake)
+    return now
+
+
+@pytest.fixture
+def pipeline(db, clock):
+    crawler = get_crawler(settings_dict={"MONGO_WRITE_RETRIES": 2, "MONGO_OUTAGE_TIMEOUT": 600})
     crawler.stats.open_spider()
     p = MongoPipeline(crawler)
     p.real = db
     return p
 
 
-def test_a_write_that_fails_twice_is_sent_again_and_lands(pipeline):
-    pipeline.db = {"backlinks": Flaky(pipeline.real.backlinks, failures=2)}
-    ok, inserted = pipeline._bulk("backlinks", [UpdateOne({"k": i}, {"$set": {"k": i}}, upsert=True) for i in range(3)])
+def _ops(n):
+    return [UpdateOne({"k": i}, {"$set": {"k": i}}, upsert=True) for i in range(n)]
+
+
+def test_an_outage_is_waited_out_and_the_write_lands(pipeline, clock):
+    pipeline.db = {"backlinks": Flaky(pipeline.real.backlinks, failures=8)}
+    started = clock[0]
+    ok, inserted = pipeline._bulk("backlinks", _ops(3))
     assert ok and len(inserted) == 3 and pipeline.real.backlinks.count_documents({}) == 3
-    assert pipeline.stats.get_value("backlinks/mongo/retries") == 2
+    # 0.5 + 1 + 2 + … capped at 30 s between tries: eight tries in about two minutes.
+    assert clock[0] - started == pytest.approx(0.5 + 1 + 2 + 4 + 8 + 16 + 30 + 30)
+    assert pipeline.stats.get_value("backlinks/mongo/outage_seconds") == 91
     assert pipeline.stats.get_value("backlinks/mongo/backlinks_lost") is None
 
 
-def test_a_write_that_keeps_failing_is_counted_lost(pipeline):
-    pipeline.db = {"events": Flaky(pipeline.real.events, failures=3)}
+def test_an_outage_longer_than_the_timeout_gives_the_batch_up_to_be_kept(pipeline, clock):
+    pipeline.db = {"backlinks": Flaky(pipeline.real.backlinks, failures=10_000)}
+    with pytest.raises(StoreGone):
+        pipeline._bulk("backlinks", _ops(3))
+    assert pipeline.stats.get_value("backlinks/mongo/outage_seconds") == 600
+    assert pipeline.stats.get_value("backlinks/mongo/backlinks_lost") is None  # kept, not lost
+
+
+def test_a_refused_write_is_tried_again_then_counted_lost(pipeline):
+    pipeline.db = {"events": Flaky(pipeline.real.events, failures=3, error=REFUSED)}
     assert pipeline._insert_events([{"_id": "new:1", "type": "new"}]) is False
     assert pipeline.stats.get_value("backlinks/mongo/events_lost") == 1
+    assert pipeline.stats.get_value("backlinks/mongo/retries") == 2
     assert pipeline.real.events.count_documents({}) == 0
+
+
+def test_a_refused_write_that_succeeds_on_a_retry_lands(pipeline):
+    pipeline.db = {"backlinks": Flaky(pipeline.real.backlinks, failures=2, error=REFUSED)}
+    ok, _ = pipeline._bulk("backlinks", _ops(3))
+    assert ok and pipeline.real.backlinks.count_documents({}) == 3
 
 
 def test_events_already_there_are_not_a_failure(pipeline):
@@ -66,3 +104,18 @@ def test_events_already_there_are_not_a_failure(pipeline):
     assert pipeline.real.events.count_documents({}) == 2
     assert pipeline.stats.get_value("backlinks/events/lost") == 1
     assert pipeline.stats.get_value("backlinks/mongo/retries") is None
+
+
+@pytest.mark.parametrize(
+    "error, away",
+    [
+        (AutoReconnect("reset"), True),
+        (OperationFailure("shutting down", code=91), True),
+        (OperationFailure("not primary", code=10107), True),
+        (BulkWriteError({"writeErrors": [{"code": 11600, "errmsg": "interrupted at shutdown"}]}), True),
+        (REFUSED, False),
+        (BulkWriteError({"writeErrors": [{"code": 11000, "errmsg": "duplicate key"}]}), False),
+    ],
+)
+def test_what_counts_as_the_store_being_away(error, away):
+    assert unreachable(error) is away

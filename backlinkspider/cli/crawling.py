@@ -20,13 +20,24 @@ DEMO_SEEDS = [
 DEMO_TARGETS = "acme-tools.com"
 
 
-def _crawl(found, **spider_args) -> None:
-    """Run the backlinks spider in this process with ``found`` settings."""
+def _crawl(found, **spider_args) -> int:
+    """Run the backlinks spider in this process with ``found`` settings; its exit status."""
+    import logging
+
     from scrapy.crawler import CrawlerProcess
 
+    from backlinkspider import exit_status
+
     process = CrawlerProcess(found)
-    process.crawl("backlinks", **spider_args)
+    crawler = process.create_crawler("backlinks")
+    process.crawl(crawler, **spider_args)
     process.start()
+    if process.bootstrap_failed:
+        return 1
+    status, why = exit_status.of(crawler.stats.get_stats() if crawler.stats else {})
+    if why:
+        logging.getLogger(__name__).error("Exit status %d: %s", status, why)
+    return status
 
 
 class Demo(Command):
@@ -67,9 +78,9 @@ class Demo(Command):
             priority="cmdline",
         )
         print(f"Serving the demo web at {proxy.url}; crawling {', '.join(DEMO_SEEDS)}", flush=True)
-        _crawl(found, seeds=",".join(DEMO_SEEDS), targets=args.targets)
+        status = _crawl(found, seeds=",".join(DEMO_SEEDS), targets=args.targets)
         proxy.stop()
-        return 0
+        return status
 
 
 class CheckTargets(Command):
@@ -93,5 +104,4 @@ class CheckTargets(Command):
         found = settings(args)
         # One process, whatever REDIS_URL says: a command that ends when its checks do.
         found.setdict({"REDIS_URL": "", "REDIS_HOST": "", "LOG_LEVEL": args.log_level}, priority="cmdline")
-        _crawl(found, targets=",".join(args.domains), check_targets="1")
-        return 0
+        return _crawl(found, targets=",".join(args.domains), check_targets="1")

@@ -9,9 +9,18 @@ runs.
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
 import redis
 import redis.asyncio
+from redis.exceptions import RedisError
 from scrapy_redis import connection, defaults
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def enabled(settings) -> bool:
@@ -40,3 +49,20 @@ def async_client(settings) -> redis.asyncio.Redis:
     if url:
         return redis.asyncio.Redis.from_url(url, **params)
     return redis.asyncio.Redis(**params)
+
+
+def when_redis_answers(func: Callable[[], T], settings, what: str) -> T:
+    """``func()``, called again (capped exponential backoff) while Redis is unreachable, for up to
+    ``REDIS_OUTAGE_TIMEOUT``: a worker that starts during an outage waits it out (blocking calls:
+    only as a worker opens)."""
+    deadline = time.monotonic() + settings.getfloat("REDIS_OUTAGE_TIMEOUT")
+    wait = 0.5
+    while True:
+        try:
+            return func()
+        except RedisError as exc:
+            if time.monotonic() + wait > deadline:
+                raise
+            logger.warning("Redis is unreachable while %s (%s): waiting for it (REDIS_OUTAGE_TIMEOUT)", what, exc)
+            time.sleep(wait)
+            wait = min(wait * 2, 30.0)

@@ -40,6 +40,7 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
 from backlinkspider import signals as our_signals
+from backlinkspider.frontier.connection import when_redis_answers
 from backlinkspider.frontier.serializer import SerializationError
 from backlinkspider.frontier.spider import read_targets
 from backlinkspider.keys import HOST, LEASE, SITE
@@ -60,7 +61,10 @@ class FrontierScheduler(Scheduler):
 
     @classmethod
     def from_crawler(cls, crawler):
-        scheduler = super().from_crawler(crawler)
+        # scrapy-redis pings Redis here: a worker started during an outage waits for it.
+        scheduler = when_redis_answers(
+            lambda: super(FrontierScheduler, cls).from_crawler(crawler), crawler.settings, "opening the frontier"
+        )
         scheduler.crawler = crawler
         s = crawler.settings
         scheduler.prefetch = s.getint("FRONTIER_PREFETCH") or s.getint("CONCURRENT_REQUESTS")
@@ -71,12 +75,14 @@ class FrontierScheduler(Scheduler):
         scheduler.host_limit = max(1, s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         scheduler.site_limit = s.getint("SITE_PAGE_LIMIT")
         scheduler.max_idle = s.getint("MAX_IDLE_TIME_BEFORE_CLOSE")
+        scheduler.redis_outage_timeout = s.getfloat("REDIS_OUTAGE_TIMEOUT")
         scheduler.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         for signal, handler in (
             (signals.request_left_downloader, scheduler._request_left_downloader),
             (signals.spider_idle, scheduler._spider_idle),
             (our_signals.leases_done, scheduler._leases_done),
             (our_signals.leases_failed, scheduler._leases_failed),
+            (our_signals.seeds_pushed, scheduler._seeds_pushed),
         ):
             crawler.signals.connect(handler, signal=signal)
         return scheduler
@@ -371,6 +377,11 @@ class FrontierScheduler(Scheduler):
         if found:  # a set of nothing but garbage does not mean "every external link"
             self.spider.targets = found
 
+    def _seeds_pushed(self):
+        """Seeds went to ``P:start_urls`` after the last pop: the cluster is not idle, look again now."""
+        self._cluster_pending = True
+        self._next_pop = 0.0
+
     def _spider_idle(self, spider=None):
         """Keep the worker up while the cluster works, and ``MAX_IDLE_TIME_BEFORE_CLOSE`` after."""
         self._maybe_pop()
@@ -383,6 +394,13 @@ class FrontierScheduler(Scheduler):
             self._redis_down_since = time.monotonic()
             logger.warning("Redis %s failed (%s); retrying, nothing is dropped", what, exc)
         self.stats.inc_value(f"frontier/redis_errors/{what}")
+        down = time.monotonic() - self._redis_down_since
+        if down > self.redis_outage_timeout and not self._closing and not self.stats.get_value("frontier/redis_outage"):
+            # Its leases stay in Redis: the other workers reclaim them once its heartbeat is missed.
+            logger.error("Redis has been unreachable for %.0f s (REDIS_OUTAGE_TIMEOUT): this worker stops, "
+                         "and its unfinished pages are crawled again by the others or the next run", down)  # fmt: skip
+            self.stats.set_value("frontier/redis_outage", int(down))
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="redis_unreachable"))
 
     def _redis_ok(self):
         if self._redis_down_since is not None:

@@ -21,6 +21,7 @@ import json
 from scrapy_redis.spiders import RedisMixin
 from scrapy_redis.utils import bytes_to_str
 
+from backlinkspider import signals as our_signals
 from backlinkspider.keys import RedisKeys
 from backlinkspider.urls import domain_of, user_url
 
@@ -73,6 +74,7 @@ class FrontierSpiderMixin(RedisMixin):
         if self.seed_urls:
             self.server.lpush(self.redis_key, *self.seed_urls)
             self.logger.info("Pushed %d seeds to %s", len(self.seed_urls), self.redis_key)
+            self.crawler.signals.send_catch_log(our_signals.seeds_pushed)
         else:
             self.logger.info("No seeds given: joining the crawl in %s", self.redis_key)
 

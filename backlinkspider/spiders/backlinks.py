@@ -29,6 +29,7 @@ from twisted.internet.threads import deferToThread
 from backlinkspider import redact, store
 from backlinkspider import signals as our_signals
 from backlinkspider.frontier import enabled as distributed_mode
+from backlinkspider.frontier.connection import when_redis_answers
 from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import Link, PageItem
 from backlinkspider.keys import LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS, SITE
@@ -141,7 +142,13 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         revisit = await self._referring_pages() if self.recrawl else []
         if self.distributed:
             # A recrawl's seeds are revisited even though the seen-set knows them.
-            self.share_seeds_and_targets(self._targets_given, push_seeds=not self.recrawl)
+            # Before the engine first sees the spider idle (target checks start on idle), so
+            # blocking; during a Redis outage it waits for Redis, up to REDIS_OUTAGE_TIMEOUT.
+            when_redis_answers(
+                lambda: self.share_seeds_and_targets(self._targets_given, push_seeds=not self.recrawl),
+                self.crawler.settings,
+                "sharing seeds and targets",
+            )
         elif not self.seed_urls and not revisit and not self.check_targets:
             self.logger.error("No seeds: pass -a seeds=URL[,URL…] or -a seeds=@file")
         if self.distributed and not self.recrawl:

@@ -1,0 +1,36 @@
+"""``scrapy crawl``, exiting non-zero when the crawl's results did not all reach the store.
+
+Scrapy's own command exits 0 whenever the crawl ran, even if the pipeline could
+not store what it fetched. ``COMMANDS_MODULE`` lets a project replace a built-in
+command; this one runs Scrapy's and then reads the crawl's stats
+(``backlinkspider.exit_status``): 3 when results were kept for later (spill file,
+Redis frontier), 4 when some are lost, with a last log line saying what and where.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.crawler import Crawler
+from scrapy.spiders import Spider
+
+from backlinkspider import exit_status
+
+logger = logging.getLogger(__name__)
+
+
+class Command(ScrapyCrawl):
+    crawler: Crawler | None = None
+
+    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
+        self.crawler = super()._create_crawler(spidercls)
+        return self.crawler
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().run(args, opts)
+        if self.exitcode == 0 and self.crawler is not None and self.crawler.stats is not None:
+            self.exitcode, why = exit_status.of(self.crawler.stats.get_stats())
+            if why:
+                logger.error("Exit status %d: %s", self.exitcode, why)
