@@ -19,8 +19,8 @@ is written (``leases_done``); a batch that cannot be written sends its
 pages back to the frontier (``leases_failed``) to be crawled again.
 
 A store that cannot be reached loses nothing. Batches are written one at a
-time, in order, by one writer thread, with journaled writes: acknowledged means
-on disk. While MongoDB is away the batch being written is retried with capped
+time, in order, by one writer thread, and each ends with a journaled write:
+acknowledged means on disk. While MongoDB is away the batch being written is retried with capped
 exponential backoff (30 s at most) for up to ``MONGO_OUTAGE_TIMEOUT``; the
 batches behind it wait, and ``MONGO_MAX_PENDING_BATCHES`` stops new pages. When
 the store is back they are written in order. After that long the crawl ends:
@@ -38,6 +38,7 @@ import logging
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any
 
 from pymongo import UpdateMany, UpdateOne
@@ -55,9 +56,10 @@ from pipelines.spill import SpillFile
 
 logger = logging.getLogger(__name__)
 
-#: Acknowledged means on disk: the server answers once the write is in its journal,
-#: so a ``kill -9`` of the server after a batch returns keeps the batch. ``w`` is left
-#: to the server's default (``majority`` on a replica set since MongoDB 5.0).
+#: Acknowledged means on disk: the last write of every batch waits for the server's
+#: journal, which holds the batch's earlier writes too (it is written in order), so a
+#: ``kill -9`` of the server after a batch returns keeps the batch. ``w`` is left to the
+#: server's default (``majority`` on a replica set since MongoDB 5.0).
 JOURNALED = WriteConcern(j=True)
 _CAP = 30.0  # seconds: the longest wait between two tries while the store is away
 _OUTAGE_WARNING_EVERY = 60.0
@@ -104,6 +106,7 @@ class MongoPipeline:
         self._waiting_pages = 0  # pages in those batches
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mongo-writer")
         self._away_since: float | None = None  # the store has not answered since then
+        self._recoveries = 0  # times the store came back after being away
         self._warned_at = 0.0
         self._next_wait = 0.5
         self._gone = False  # away for longer than MONGO_OUTAGE_TIMEOUT: keep, don't write
@@ -123,8 +126,7 @@ class MongoPipeline:
 
     async def open_spider(self):
         # Connecting may start the embedded server: seconds of blocking work.
-        db = await self._in_writer(store.open_database, self.crawler.settings)
-        self.db = db.with_options(write_concern=JOURNALED)
+        self.db = await self._in_writer(store.open_database, self.crawler.settings)
         # A worker may start while the store is away: it waits, as a batch would.
         await self._in_writer(self._when_reachable, store.ensure_indexes)
         # A store written with the old URL form is rewritten before anything new lands in it.
@@ -251,7 +253,9 @@ class MongoPipeline:
         """
         if self._gone:
             raise StoreGone("the crawl is ending")
-        written, inserted = self._bulk(store.PAGES, [_page_op(page) for page, _ in pages])
+        recoveries = self._recoveries
+        page_ops = [_page_op(page) for page, _ in pages]
+        written, inserted = self._bulk(store.PAGES, page_ops)
         # A page stored for the first time just now has no backlinks yet: no need to look.
         seen = {pages[i][0].url for i in inserted}
         sources = {page.url for page, _ in pages if page.url not in seen}
@@ -259,17 +263,33 @@ class MongoPipeline:
         read: dict = {}
         if not self._retrying(store.PAGES, len(pages), lambda: read.update(prior=self._prior(sources))):
             return False
-        prior = read["prior"]
-        changes = plan(pages, prior, self.lost_after)
-        ok, inserted = self._bulk(store.BACKLINKS, changes.ops)
-        written &= ok
-        events = changes.events + changes.new_events(inserted)
-        written &= self._insert_events(events)
-        ok, _ = self._bulk(store.BACKLINKS, [_target_op(item) for item in targets])
-        written &= ok
+        changes = plan(pages, read["prior"], self.lost_after)
+        target_ops = [_target_op(item) for item in targets]
+        new_ids: dict = {}  # backlink op index -> the _id its upsert inserted
+        while True:
+            ok, inserted = self._bulk(store.BACKLINKS, changes.ops)
+            new_ids.update(inserted)
+            written &= ok & self._insert_events(changes.events + changes.new_events(new_ids))
+            written &= self._bulk(store.BACKLINKS, target_ops)[0]
+            # One journaled write ends the batch: the journal is written in order, so once it is
+            # on disk every write before it is too.
+            if not self._retrying("journal", 0, self._journal):
+                return False
+            if self._recoveries == recoveries:
+                break
+            # The store was away during the batch: it may have restarted and lost writes it had
+            # acknowledged. Send the batch again as planned; every write in it is idempotent.
+            recoveries = self._recoveries
+            self.stats.inc_value("backlinks/mongo/batches_resent")
+            written = self._bulk(store.PAGES, page_ops)[0]
         if targets:
             self.stats.inc_value("backlinks/targets/checked", len(targets))
         return written
+
+    def _journal(self) -> None:
+        self.db[store.STORE_INFO].with_options(write_concern=JOURNALED).update_one(
+            {"_id": "last_batch"}, {"$set": {"written_at": datetime.now(timezone.utc)}}, upsert=True
+        )
 
     def _prior(self, sources) -> dict:
         """Source URL -> (target URL, anchor) -> stored backlink, for ``sources``."""
@@ -344,6 +364,7 @@ class MongoPipeline:
             return
         away = time.monotonic() - self._away_since
         self._away_since = None
+        self._recoveries += 1
         self.stats.inc_value("backlinks/mongo/outage_seconds", int(away))
         logger.warning("MongoDB is back after %.0f s: writing the %d pages that waited", away, self._waiting_pages)
 

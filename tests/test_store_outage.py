@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from datetime import datetime, timezone
 
 import pytest
-from pymongo import UpdateOne, monitoring
+from pymongo import monitoring
 from scrapy.utils.test import get_crawler
 
-from pipelines.mongo import JOURNALED, MongoPipeline
+from backlinkspider.items import Link, PageItem
+from pipelines.mongo import MongoPipeline
 from tests.support.crawls import ROOT, Crawl, crawl_command
 from tests.support.distributed import SEEDS, TARGETS, Worker, stored, wait_for
 from tests.support.mongo_server import KillableMongo
@@ -158,17 +160,24 @@ def test_a_worker_ends_non_zero_when_redis_stays_away_and_another_finishes_its_p
 
 class _Commands(monitoring.CommandListener):
     def __init__(self):
-        self.write_concerns = []
+        self.writes = []  # (command, its write concern)
 
     def started(self, event):
         if event.command_name in ("update", "insert"):
-            self.write_concerns.append(event.command.get("writeConcern"))
+            self.writes.append((event.command_name, event.command.get("writeConcern")))
 
     def succeeded(self, event):
         pass
 
     def failed(self, event):
         pass
+
+
+def _page(n: int) -> PageItem:
+    links = [Link(url=f"https://acme-tools.com/{n}/{i}", anchor=f"a{i}", rel=(), kind="text", host="acme-tools.com",
+                  domain="acme-tools.com", link_types=["follow"]) for i in range(20)]  # fmt: skip
+    return PageItem(url=f"http://www.seed-site.com/{n}.html", status=200, fetched_at=datetime.now(timezone.utc),
+                    host="www.seed-site.com", domain="seed-site.com", links=links)  # fmt: skip
 
 
 def test_a_batch_acknowledged_before_a_kill_9_is_there_after_the_restart(mongo, tmp_path):
@@ -179,14 +188,18 @@ def test_a_batch_acknowledged_before_a_kill_9_is_there_after_the_restart(mongo, 
     crawler = get_crawler(settings_dict={"MONGO_OUTAGE_TIMEOUT": 5, "SPILL_DIR": str(tmp_path)})
     crawler.stats.open_spider()
     pipeline = MongoPipeline(crawler)
-    pipeline.db = client["durable"].with_options(write_concern=JOURNALED)  # as open_spider does
-    for round_ in range(3):
-        ops = [UpdateOne({"k": f"{round_}-{i}"}, {"$set": {"v": i}}, upsert=True) for i in range(500)]
-        ok, _ = pipeline._bulk("backlinks", ops)
-        assert ok
+    pipeline.db = client["durable"]
+    for round_ in range(2):
+        pages = [_page(round_ * 10 + n) for n in range(10)]
+        listener.writes.clear()
+        assert pipeline._write([(p, frozenset({"acme-tools.com"})) for p in pages], [])
         mongo.kill()  # right after the batch returned
         mongo.start()
         with mongo.client() as check:
-            assert check["durable"].backlinks.count_documents({}) == 500 * (round_ + 1)
-    assert listener.write_concerns and all(wc == {"j": True} for wc in listener.write_concerns)
+            assert check["durable"].pages.count_documents({}) == 10 * (round_ + 1)
+            assert check["durable"].backlinks.count_documents({}) == 200 * (round_ + 1)
+            assert check["durable"].events.count_documents({}) == 200 * (round_ + 1)
+        # One journal wait a batch: its last write.
+        assert [wc for _, wc in listener.writes[:-1]] == [None] * (len(listener.writes) - 1)
+        assert listener.writes[-1] == ("update", {"j": True})
     client.close()

@@ -79,6 +79,7 @@ from backlinkspider.store.schema import (
     LOST_REASONS,
     PAGES,
     ROBOTS_ERRORS,
+    STORE_INFO,
     ensure_indexes,
 )
 
@@ -140,6 +141,7 @@ __all__ = [
     "mark_url_form_current",
     "migrate_urls",
     "ROBOTS_ERRORS",
+    "STORE_INFO",
     "clear_robots_error",
     "failing_robots",
     "record_robots_error",

@@ -32,12 +32,12 @@ from pymongo import DeleteOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from backlinkspider.store.schema import BACKLINKS, EVENTS, PAGES
+from backlinkspider.store.schema import BACKLINKS, EVENTS, PAGES, STORE_INFO
 from backlinkspider.urls import canonicalize_with_host, registered_domain
 
 logger = logging.getLogger(__name__)
 
-INFO = "store_info"  # one document per fact about the store itself
+INFO = STORE_INFO
 URL_FORM = "url_form"  # its _id there: which URL form the store holds
 FORM = "whatwg"
 _BATCH = 1000

@@ -14,6 +14,7 @@ BACKLINKS = "backlinks"
 PAGES = "pages"
 EVENTS = "events"
 DOMAINS = "domains"
+STORE_INFO = "store_info"  # one document per fact about the store itself
 ROBOTS_ERRORS = "robots_errors"  # hosts whose robots.txt keeps failing (store/robots.py)
 EVENT_TYPES = ("new", "lost", "recovered", "link_type_changed")
 LOST_REASONS = ("link_removed", "page_not_found", "page_redirected", "page_error", "page_noindex")
