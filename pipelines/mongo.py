@@ -177,7 +177,7 @@ class MongoPipeline:
         if self._gone:  # the crawl is ending: keep, don't wait for the store again
             self._keep(pages, targets, leases)
             return
-        batch = asyncio.wrap_future(self._writer.submit(self._write, pages, targets))
+        batch = self._in_writer(self._write, pages, targets)
         self._pending.append(batch)
         self._waiting_pages += len(pages)
         batch.add_done_callback(lambda done: self._done(done, pages, targets, leases, size))
