@@ -19,8 +19,11 @@ Every command that crawls (``scrapy crawl backlinks``, ``backlinks demo``,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 OK, KEPT, LOST = 0, 3, 4
 
@@ -47,3 +50,11 @@ def of(stats: Mapping[str, Any]) -> tuple[int, str]:
     if kept:
         return KEPT, "; ".join(kept)
     return OK, ""
+
+
+def reported(stats: Mapping[str, Any]) -> int:
+    """:func:`of`, with its reason logged as the crawl's last line when it is not 0."""
+    status, why = of(stats)
+    if why:
+        logger.error("Exit status %d: %s", status, why)
+    return status

@@ -22,8 +22,6 @@ DEMO_TARGETS = "acme-tools.com"
 
 def _crawl(found, **spider_args) -> int:
     """Run the backlinks spider in this process with ``found`` settings; its exit status."""
-    import logging
-
     from scrapy.crawler import CrawlerProcess
 
     from backlinkspider import exit_status
@@ -34,10 +32,7 @@ def _crawl(found, **spider_args) -> int:
     process.start()
     if process.bootstrap_failed:
         return 1
-    status, why = exit_status.of(crawler.stats.get_stats() if crawler.stats else {})
-    if why:
-        logging.getLogger(__name__).error("Exit status %d: %s", status, why)
-    return status
+    return exit_status.reported(crawler.stats.get_stats() if crawler.stats else {})
 
 
 class Demo(Command):

@@ -10,15 +10,12 @@ Redis frontier), 4 when some are lost, with a last log line saying what and wher
 from __future__ import annotations
 
 import argparse
-import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
 from backlinkspider import exit_status
-
-logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawl):
@@ -31,6 +28,4 @@ class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         super().run(args, opts)
         if self.exitcode == 0 and self.crawler is not None and self.crawler.stats is not None:
-            self.exitcode, why = exit_status.of(self.crawler.stats.get_stats())
-            if why:
-                logger.error("Exit status %d: %s", self.exitcode, why)
+            self.exitcode = exit_status.reported(self.crawler.stats.get_stats())
