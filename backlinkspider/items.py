@@ -22,6 +22,11 @@ class Link:
     kind: str  # "text", "image", or "redirect" (through another domain, see redirect_url)
     host: str = ""  # lower-case, punycode; set with the canonical URL
     redirect_url: str = ""  # kind "redirect": the URL the page links to, which redirects to ``url``
+    # Where it sits and what surrounds it (backlinkspider.layout, backlinkspider.link_context):
+    placement: str = "content"  # content, nav, header, footer, aside or comment
+    hidden: bool = False  # a reader cannot see it
+    context_before: str = ""  # up to 80 characters of the reader's text before the anchor
+    context_after: str = ""  # …and after it, in the same block element
     # Filled by the pipelines:
     domain: str = ""  # registered domain
     link_types: list[str] | None = None
@@ -40,7 +45,9 @@ class PageItem:
     page_nofollow: bool = False
     page_noindex: bool = False
     links_found: int = 0  # every <a>/<area> with an href, http(s) or not
-    links_external: int = 0  # http(s) links off the page's site
+    external_links: int = 0  # distinct http(s) URLs off the page's site it links to
+    language: str | None = None  # ISO 639-1 (backlinkspider.language); None when unknown
+    words: int = 0  # words of visible text
     links: list[Link] = field(default_factory=list)
     # Canonical URLs that redirected to this page: the backlinks stored from them are lost.
     redirected_from: list[str] = field(default_factory=list)

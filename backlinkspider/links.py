@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlinkspider.items import Link
+from backlinkspider.language import SAMPLE_CHARS
+from backlinkspider.layout import Layout
+from backlinkspider.link_context import around
 from backlinkspider.robots_meta import META_NAMES, meta_directives
 from backlinkspider.urls import INVALID, document_base, resolver
 
@@ -31,6 +34,9 @@ class ExtractedPage:
     invalid_urls: int = 0  # of those, hrefs the URL parser rejects: not links at all
     links: list[Link] = field(default_factory=list)  # the http(s) ones (the wanted ones)
     others: list[tuple[str, str]] = field(default_factory=list)  # (url, host) of the rest
+    lang: str = ""  # <html lang>, as written
+    words: int = 0  # words of visible text
+    text: str = ""  # the start of the visible text (language.SAMPLE_CHARS), for language detection
 
 
 #: characters of an anchor that are kept: anchors are part of a backlink's key, and a
@@ -104,11 +110,12 @@ def _per_host(wants: Callable[[str], bool]) -> Callable[[str], bool]:
 
 
 def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = None) -> ExtractedPage:
-    """Extract the title, robots meta directives and http(s) links of a page.
+    """Extract the title, robots meta directives, http(s) links and visible text of a page.
 
     ``html`` is text, or UTF-8 bytes (see :func:`markup`). ``wants(host)``, if
-    given, says which links can be stored: only those get anchor, rel and kind
-    (``links``); the rest are only resolved, for following (``others``). Most
+    given, says which links can be stored: only those get anchor, rel, kind,
+    placement, hidden and context (``links``); the rest are only resolved, for
+    following (``others``). Most
     links of a page point inside its own site, and a crawl stores none of them
     unless they point into a target, so this skips most of the per-link work.
     ``url`` is the page's final URL in canonical form (:func:`canonicalize`,
@@ -139,6 +146,7 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
     page.links_found = len(nodes)
 
     resolve = resolver(base)
+    layout = Layout()
     append = page.links.append
     other = page.others.append
     if wants is not None:  # a page links to few hosts: ask once per host
@@ -163,5 +171,22 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
                     kind = "image"
                     anchor = collapse(" ".join(i.attrs.get("alt") or "" for i in images))
         rel = attrs.get("rel")
-        append(Link(found[0], anchor, rel_tokens(rel) if rel else _NO_REL, kind, found[1]))
+        placement, hidden = layout.link(node, attrs, anchor, kind)
+        before, after = around(node)
+        append(Link(found[0], anchor, rel_tokens(rel) if rel else _NO_REL, kind, found[1], "", placement, hidden,
+                    before, after))  # fmt: skip
+    _read_text(tree, page)
     return page
+
+
+def _read_text(tree: LexborHTMLParser, page: ExtractedPage) -> None:
+    """The page's language tag, word count and the start of its text (changes the tree: last)."""
+    root = tree.root
+    page.lang = (root.attrs.get("lang") or "") if root is not None else ""
+    body = tree.body
+    if body is None:
+        return
+    tree.strip_tags(list(_UNSEEN_TAGS))
+    text = body.text(separator=" ")
+    page.words = len(text.split())
+    page.text = text[:SAMPLE_CHARS]

@@ -123,6 +123,14 @@ def link_op(page, link) -> UpdateOne:
         "kind": link.kind,
         "internal": link.internal,
         "failed_visits": 0,
+        "placement": link.placement,
+        "hidden": link.hidden,
+        "context": {"before": link.context_before, "after": link.context_after},
+        # The referring page's facts, kept with each backlink so exports and reports
+        # read them without a join (``pages`` holds them too).
+        "source_title": page.title,
+        "source_language": page.language,
+        "source_external_links": page.external_links,
     }
     if link.redirect_url:
         fields["redirect_url"] = link.redirect_url

@@ -88,12 +88,18 @@ def _record(item: PageItem | TargetItem) -> dict[str, Any]:
     return record
 
 
+def _known(cls: type, record: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``record`` that ``cls`` has: a file kept by an older version still reads."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in record.items() if k in names}
+
+
 def _item(record: dict[str, Any]) -> PageItem | TargetItem:
     kind = record.pop("type")
     if kind == "target":
         record["checked_at"] = datetime.fromisoformat(record["checked_at"])
-        return TargetItem(**record)
+        return TargetItem(**_known(TargetItem, record))
     record["fetched_at"] = datetime.fromisoformat(record["fetched_at"])
-    record["links"] = [Link(**{**link, "rel": tuple(link["rel"])}) for link in record["links"]]
+    record["links"] = [Link(**_known(Link, {**link, "rel": tuple(link["rel"])})) for link in record["links"]]
     record["targets"] = frozenset(record["targets"])
-    return PageItem(**record)
+    return PageItem(**_known(PageItem, record))

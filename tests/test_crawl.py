@@ -97,7 +97,7 @@ def test_pages_record_every_outcome(target_crawl):
     assert pages[f"{S}/links.html"]["status"] == 200
     assert pages[f"{S}/links.html"]["links_found"] == 20
     assert pages[f"{S}/links.html"]["links_stored"] == 10
-    assert pages[f"{S}/links.html"]["links_external"] == 15
+    assert pages[f"{S}/links.html"]["external_links"] == 13  # distinct URLs: www.acme-tools.com/a thrice
     assert pages[f"{S}/"]["title"] == "Seed site"
     assert pages[f"{S}/meta-nofollow.html"]["page_nofollow"] is True
     assert pages[f"{S}/meta-nofollow.html"]["page_noindex"] is True

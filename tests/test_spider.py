@@ -57,7 +57,7 @@ def test_a_page_follows_its_site_once_and_records_the_rest():
     assert [(link.url, link.anchor, link.rel) for link in page.links] == [
         ("https://acme-tools.com/spades", "Spades", ("nofollow",))
     ]
-    assert page.links_external == 2
+    assert page.external_links == 2  # distinct URLs off the site
     assert page.targets == frozenset({"acme-tools.com"})  # what the pipelines judge it by
     # A second page linking to the same URLs asks for none of them again.
     assert parse(s, response(url="http://blog.example.org/other"))[0] == []

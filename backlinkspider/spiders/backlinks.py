@@ -33,6 +33,7 @@ from backlinkspider.frontier.connection import when_redis_answers
 from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import Link, PageItem
 from backlinkspider.keys import LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS, SITE
+from backlinkspider.language import page_language
 from backlinkspider.links import ExtractedPage, extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.scope import in_site, stores
@@ -327,6 +328,11 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         page.page_nofollow = "nofollow" in directives
         page.page_noindex = "noindex" in directives
         page.links_found = found.links_found
+        page.words = found.words
+        content_language = response.headers.get("Content-Language")
+        page.language = page_language(
+            found.lang, content_language.decode("latin-1") if content_language else None, found.text
+        )
         if found.invalid_urls:  # hrefs no browser could follow: not links
             self.crawler.stats.inc_value("backlinks/links/invalid_url", found.invalid_urls)
         page.links = found.links
@@ -337,13 +343,15 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         stats = self.crawler.stats
         follow = not page.page_nofollow or self.follow_page_nofollow
         requests = []
+        external = set()
         for url, host in chain(((link.url, link.host) for link in found.links), found.others):
             if in_site(host, site):
                 request = self._request(url, site, found=True) if follow else None
                 if request is not None:
                     requests.append(request)
             else:
-                page.links_external += 1
+                external.add(url)
+        page.external_links = len(external)
         if not follow:
             stats.inc_value("backlinks/pages/nofollow_not_followed")
         stats.inc_value("backlinks/pages/parsed")

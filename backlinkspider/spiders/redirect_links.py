@@ -69,6 +69,10 @@ class RedirectLinksMixin:
                         kind="redirect",
                         host=final[1],
                         redirect_url=link.url,
+                        placement=link.placement,
+                        hidden=link.hidden,
+                        context_before=link.context_before,
+                        context_after=link.context_after,
                     )
                 )
                 self.crawler.stats.inc_value("backlinks/links/redirect_into_target")
