@@ -190,6 +190,11 @@ def registered_domain(host: str) -> str:
     return _extract(host).top_domain_under_public_suffix or host
 
 
+def under_public_suffix(host: str) -> bool:
+    """Whether ``host`` is a name under a public suffix (``acme-tools.com``, not ``node.js``)."""
+    return bool(host) and bool(_extract(host).top_domain_under_public_suffix)
+
+
 def user_url(raw: str) -> tuple[str, str] | None:
     """``(canonical URL, host)`` of what a user typed: a URL, or a host meaning ``http://host/``."""
     raw = raw.strip()
