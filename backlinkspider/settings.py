@@ -71,6 +71,10 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # --- Monitoring: a recrawl marks backlinks lost. A page that fails (5xx, no
 # answer) this many visits in a row loses its backlinks with reason page_error.
 LOST_AFTER_FAILED_VISITS = _env("LOST_AFTER_FAILED_VISITS", 3)
+# Sitewide backlinks (store/sitewide.py): a referring domain linking to a target from at
+# least this share of its crawled HTML pages, and from at least this many of them.
+SITEWIDE_SHARE = _env("SITEWIDE_SHARE", 0.5)
+SITEWIDE_MIN_PAGES = _env("SITEWIDE_MIN_PAGES", 10)
 # follow_redirects_to_targets: external links resolved (HEAD) per crawl process, remembered.
 REDIRECT_CHECK_CACHE = _env("REDIRECT_CHECK_CACHE", 100_000)
 
