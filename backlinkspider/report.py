@@ -80,6 +80,9 @@ def _domain_lines(p: dict) -> list[str]:
         f"   referring pages {p['referring_pages']['live']}"
         f"   lost {p['backlinks']['lost']}   broken {p['broken']['backlinks']}",
         f"    live: {types}",
+        "    placed: "
+        + "   ".join(f"{k} {n}" for k, n in p["placements"].items() if n or k != "unknown")
+        + f"   hidden {p['hidden']}   sitewide {p['sitewide']['backlinks']}",
     ]
     if p["top_referring_domains"]:
         lines.append(

@@ -61,6 +61,30 @@ def render(profile: dict) -> Group:
         split.add_row(k, _num(profile["kinds"][k]), _share(profile["kinds"][k], live))
     parts.append(split)
 
+    where = _table("Live backlinks by placement", "", "backlinks", "share")
+    for placement, n in profile["placements"].items():
+        if placement != "unknown" or n:  # unknown: stored before placements were, until a recrawl
+            where.add_row(placement, _num(n), _share(n, live))
+    where.add_section()
+    where.add_row("hidden", _num(profile["hidden"]), _share(profile["hidden"], live))
+    sitewide = profile["sitewide"]
+    where.add_row(
+        f"sitewide ({sitewide['referring_domains']:,} referring domains)",
+        _num(sitewide["backlinks"]),
+        _share(sitewide["backlinks"], live),
+    )
+    parts.append(where)
+
+    categories = _table("Anchors by category", "", "backlinks", "referring domains")
+    for category, row in profile["anchor_categories"].items():
+        categories.add_row(category.replace("_", " "), _num(row["backlinks"]), _num(row["referring_domains"]))
+    parts.append(categories)
+
+    languages = _table("Languages of referring pages", "", "referring pages")
+    for row in profile["languages"]:
+        languages.add_row(row["language"] or Text("unknown", style="dim"), _num(row["referring_pages"]))
+    parts.append(languages)
+
     changes = profile["new_and_lost"]
     source = "" if changes["source"] == "events" else " (from first_seen/lost_at: no events stored)"
     new_lost = _table(f"New and lost{source}", "", "last 7 days", "last 30 days")

@@ -44,6 +44,23 @@ def expected_profile(now: datetime) -> dict:
         "referring_pages": {"total": 9, "live": 7, "lost": 2},
         "link_types": {"follow": 5, "nofollow": 2, "sponsored": 1, "ugc": 1},  # 1 2 5 7 12 | 3 4 | 6 | 4
         "kinds": {"text": 6, "image": 1, "redirect": 1},
+        # Written before placements, hidden, sitewide and languages were recorded: unknown
+        # until a recrawl, and nothing is hidden or sitewide.
+        "placements": {"content": 0, "nav": 0, "header": 0, "footer": 0, "aside": 0, "comment": 0, "unknown": 8},
+        "hidden": 0,
+        "sitewide": {"backlinks": 0, "referring_domains": 0},
+        # acme-tools.com's default brand names: acme tools, acmetools, acme-tools
+        "anchor_categories": {
+            "image": {"backlinks": 1, "referring_domains": 1},  # 5
+            "empty": {"backlinks": 0, "referring_domains": 0},
+            "naked_url": {"backlinks": 0, "referring_domains": 0},
+            "branded": {"backlinks": 3, "referring_domains": 2},  # 1 3 4
+            "exact_match": {"backlinks": 0, "referring_domains": 0},
+            "partial_match": {"backlinks": 0, "referring_domains": 0},
+            "generic": {"backlinks": 0, "referring_domains": 0},
+            "other": {"backlinks": 4, "referring_domains": 4},  # 2 6 7 12
+        },
+        "languages": [{"language": None, "referring_pages": 7}],
         "top_referring_domains": [
             {"domain": "diy-talk.net", "authority": 12.0, "backlinks": 3, "follow": 2, "first_seen": iso(60, now)},
             {"domain": "example.org", "authority": 40.5, "backlinks": 3, "follow": 2, "first_seen": iso(40, now)},
@@ -167,19 +184,25 @@ def test_chart_draws_a_png(known, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
 
 
+# A backlink stored before placements: placement unknown, hidden and sitewide not known,
+# the anchor's category worked out when exported, no context or referring page facts.
+OLD_DOCUMENT = "," + ",".join(["unknown", "", "", "other", "", "", "", "", ""])
+
+
 def test_export_csv_has_the_tracking_sheet_columns_and_rows(known):
     db, now = known
     out = cli(db, "export", ACME, "--format", "csv", "--lost").stdout
     assert out.splitlines() == [
         "referring_page,referring_domain,domain_authority,target_url,anchor,link_type,kind,"
-        "first_seen,last_seen,lost_at,lost_reason,target_status",
+        "first_seen,last_seen,lost_at,lost_reason,target_status,placement,hidden,sitewide,anchor_category,"
+        "context_before,context_after,referring_page_title,referring_page_language,referring_page_external_links",
         # last seen first: 8 was seen a day before it was lost 2 days ago, 9 before 15 days ago
         f"http://spam.example.net/x,example.net,0.0,https://{ACME}/,cheap tools,follow,text,"
         f"{iso(90, now)},{(now - 3 * DAY - timedelta(minutes=8)).strftime('%Y-%m-%dT%H:%M:%SZ')},"
-        f"{iso(2, now)},link_removed,200",
+        f"{iso(2, now)},link_removed,200" + OLD_DOCUMENT,
         f"http://gone.example.com/p,example.com,,https://{ACME}/gone,acme,follow,text,"
         f"{iso(100, now)},{(now - 16 * DAY - timedelta(minutes=9)).strftime('%Y-%m-%dT%H:%M:%SZ')},"
-        f"{iso(15, now)},page_not_found,404",
+        f"{iso(15, now)},page_not_found,404" + OLD_DOCUMENT,
     ]
     rows = list(csv.DictReader(io.StringIO(cli(db, "export", ACME).stdout)))
     assert [r["referring_page"] for r in rows] == [known_store.BACKLINKS[n][0] for n in (1, 2, 3, 4, 5, 6, 7, 12, 8, 9)]
@@ -265,6 +288,20 @@ def test_every_report_query_starts_from_an_index(known):
         "daily changes": (store.EVENTS, store.daily_changes_pipeline(ACME)),
         "disavow candidates": (store.BACKLINKS, store.referring_domains_pipeline(ACME)),
         "export": (store.BACKLINKS, store.backlinks_pipeline(ACME, live=True, link_types=["follow"])),
+        "export filters": (
+            store.BACKLINKS,
+            store.backlinks_pipeline(
+                ACME,
+                live=True,
+                link_types=["follow"],
+                placements=["content", "unknown"],
+                follow_only=True,
+                no_hidden=True,
+            ),
+        ),  # fmt: skip
+        "anchor categories": (store.BACKLINKS, store.anchors_pipeline(ACME)),
+        "sitewide links": (store.BACKLINKS, store.linking_pages_pipeline("example.org")),
+        "sitewide pages": (store.PAGES, store.crawled_pages_pipeline("example.org")),
     }
     for name, (collection, pipeline) in pipelines.items():
         stages = _explain(db, collection, pipeline)

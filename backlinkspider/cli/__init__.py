@@ -24,11 +24,13 @@ from backlinkspider.cli.cluster import Reset, Status
 from backlinkspider.cli.crawling import CheckTargets, Demo
 from backlinkspider.cli.maintenance import Migrate
 from backlinkspider.cli.ranking import Rank
-from backlinkspider.cli.reports import Disavow, Export, Report
+from backlinkspider.cli.reports import Disavow, Export, Report, Target
 from backlinkspider.redact import redact
 
 #: In the order ``backlinks --help`` lists them.
-COMMANDS: tuple[type[Command], ...] = (Demo, CheckTargets, Report, Export, Disavow, Rank, Migrate, Status, Reset)
+COMMANDS: tuple[type[Command], ...] = (
+    Demo, CheckTargets, Report, Export, Target, Disavow, Rank, Migrate, Status, Reset,
+)  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:

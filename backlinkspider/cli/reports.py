@@ -30,7 +30,10 @@ class Report(Command):
     description = (
         "Print the backlink profile of DOMAIN from the store: backlinks, referring "
         "domains and pages (total, live, lost); live backlinks by link type (follow, nofollow, "
-        "ugc, sponsored) and kind (text, image, redirect); top referring domains with their "
+        "ugc, sponsored), kind (text, image, redirect) and placement (content, nav, header, footer, "
+        "aside, comment; unknown for backlinks stored before placements were), hidden and "
+        "sitewide backlinks; anchors by category (see `backlinks target`); languages of the "
+        "referring pages; top referring domains with their "
         "authority (see `backlinks rank`), top anchors, top linked pages; new and lost in the "
         "last 7 and 30 days; broken backlinks (see `backlinks check-targets`). Links inside "
         "DOMAIN's own site are not backlinks and are left out."
@@ -127,7 +130,9 @@ class Export(Command):
         "Write every backlink into DOMAIN, most recently seen first, with the "
         "columns of a backlink tracking sheet: referring_page, referring_domain, "
         "domain_authority, target_url, anchor, link_type, kind, first_seen, last_seen, lost_at, "
-        "lost_reason, target_status. Dates are ISO 8601 UTC."
+        "lost_reason, target_status, placement, hidden, sitewide, anchor_category, context_before, "
+        "context_after, referring_page_title, referring_page_language, referring_page_external_links. "
+        "Dates are ISO 8601 UTC. Filters combine: every row passes all of them."
     )
 
     def parents(self):
@@ -146,6 +151,21 @@ class Export(Command):
             help="only backlinks of this link type: follow, nofollow, ugc, sponsored "
             "(repeat or comma-separate for any of several)",
         )
+        parser.add_argument(
+            "--placement",
+            action="append",
+            metavar="P[,P…]",
+            help="only backlinks placed in: content, nav, header, footer, aside, comment, or unknown "
+            "(stored before placements were); repeat or comma-separate",
+        )
+        parser.add_argument("--follow-only", action="store_true", help="only followed backlinks (link type follow)")
+        parser.add_argument("--no-hidden", action="store_true", help="leave out backlinks a reader cannot see")
+        parser.add_argument(
+            "--one-per-domain",
+            action="store_true",
+            help="only the best backlink of each referring domain (followed, in the content, visible, "
+            "then oldest), highest authority first",
+        )
         output_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -154,18 +174,79 @@ class Export(Command):
 
         name = domain(args.domain)
         live = True if args.live else False if args.lost else None
-        types = sorted({t.strip() for value in args.link_type or () for t in value.split(",") if t.strip()})
-        unknown = set(types) - set(store.LINK_TYPES)
-        if unknown:
-            raise SystemExit(
-                f"backlinks export: unknown link type(s) {', '.join(sorted(unknown))}; "
-                f"choose from {', '.join(store.LINK_TYPES)}"
-            )
+        types = listed("link type", args.link_type, store.LINK_TYPES)
+        placements = listed("placement", args.placement, (*store.PLACEMENTS, "unknown"))
         with open_store(args) as db:
-            rows = store.backlink_rows(db, name, live=live, link_types=types)
+            rows = store.backlink_rows(
+                db,
+                name,
+                live=live,
+                link_types=types,
+                placements=placements,
+                follow_only=args.follow_only,
+                no_hidden=args.no_hidden,
+                one_per_domain=args.one_per_domain,
+            )
             with output(args.output) as out:
                 n = (write_csv if args.format == "csv" else write_jsonl)(rows, out)
         print(f"Exported {n} backlinks into {name}" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
+        return 0
+
+
+def listed(what: str, values: list[str] | None, allowed) -> list[str]:
+    """The comma-separated, repeatable values of an option, each one of ``allowed``."""
+    found = sorted({v.strip() for value in values or () for v in value.split(",") if v.strip()})
+    unknown = set(found) - set(allowed)
+    if unknown:
+        raise SystemExit(
+            f"backlinks export: unknown {what}(s) {', '.join(sorted(unknown))}; choose from {', '.join(allowed)}"
+        )
+    return found
+
+
+class Target(Command):
+    """A target domain's brand names and keywords: what sorts its anchors into categories."""
+
+    name = "target"
+    help = "show or set the brand names and keywords of a target DOMAIN (anchor categories)"
+    description = (
+        "Print the brand names and keywords of DOMAIN, or set them with --brand and --keywords. "
+        "Reports and exports sort anchors into categories with them, when they are read: image, "
+        "empty, naked_url, branded (contains a brand name), exact_match (is a keyword), "
+        "partial_match (contains one), generic (click here, read more… in eight languages), other. "
+        "A domain never set has brand names read from its name (acme-tools.com: acme tools, "
+        "acmetools, acme-tools) and no keywords. Changing them needs no recrawl."
+    )
+
+    def parents(self):
+        return [store_options()]
+
+    def add_options(self, parser):
+        domain_argument(parser, help="the target domain")
+        parser.add_argument("--brand", metavar="NAME[,NAME…]", help='brand names, e.g. "Acme,Acme Tools"')
+        parser.add_argument("--keywords", metavar="KW[,KW…]", help='keywords, e.g. "cordless drill,garden shears"')
+        parser.add_argument("--json", action="store_true", help="print as JSON")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from backlinkspider import store
+        from backlinkspider.export import iso
+
+        name = domain(args.domain)
+
+        def names(value: str | None) -> list[str] | None:
+            return None if value is None else list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+
+        with open_store(args) as db:
+            if args.brand is not None or args.keywords is not None:
+                found = store.set_target(db, name, brand=names(args.brand), keywords=names(args.keywords))
+            else:
+                found = store.target(db, name)
+        if args.json:
+            print(json.dumps(found, default=iso, ensure_ascii=False, indent=2))
+        else:
+            print(f"target:   {found['domain']}")
+            print(f"brand:    {', '.join(found['brand'])}")
+            print(f"keywords: {', '.join(found['keywords']) or '(none)'}")
         return 0
 
 

@@ -10,6 +10,8 @@ the code uses is here (``schema``) or in ``pipelines/mongo.py``, the writer.
 * ``queries``: every query as an aggregation pipeline (``*_pipeline``), so it
   can be printed (``backlinks report --pipelines``) and run as is in mongosh.
 * ``reads``: the functions that run them, the API below.
+* ``targets``: each target domain's brand names and keywords (anchor categories).
+* ``sitewide``: the end-of-crawl pass that flags sitewide backlinks.
 * ``robots``: when each failing robots.txt began to fail, for RFC 9309's 30-day rule.
 * ``migrate``: stores written before URLs followed the WHATWG Standard, rewritten once.
 * ``ranking``: ``backlinks rank``'s graph in and ranking out
@@ -40,6 +42,7 @@ from backlinkspider.store.migrate import migrate as migrate_urls
 from backlinkspider.store.queries import (
     EXTERNAL,
     LIVE,
+    anchors_pipeline,
     authority_pipeline,
     backlinks_pipeline,
     changes_pipeline,
@@ -78,10 +81,14 @@ from backlinkspider.store.schema import (
     LINK_TYPES,
     LOST_REASONS,
     PAGES,
+    PLACEMENTS,
     ROBOTS_ERRORS,
     STORE_INFO,
+    TARGETS,
     ensure_indexes,
 )
+from backlinkspider.store.sitewide import crawled_pages_pipeline, linking_pages_pipeline, mark_sitewide
+from backlinkspider.store.targets import categorizer, set_target, target
 
 _RANKING = frozenset({"rank", "save_authority", "RankRun"})
 
@@ -108,6 +115,7 @@ __all__ = [
     "LIVE",
     "LOST_REASONS",
     "PAGES",
+    "PLACEMENTS",
     "authority",
     "authority_pipeline",
     "backlink_rows",
@@ -145,5 +153,13 @@ __all__ = [
     "clear_robots_error",
     "failing_robots",
     "record_robots_error",
+    "TARGETS",
+    "categorizer",
+    "mark_sitewide",
+    "crawled_pages_pipeline",
+    "anchors_pipeline",
+    "linking_pages_pipeline",
+    "set_target",
+    "target",
     *sorted(_RANKING),
 ]

@@ -130,17 +130,37 @@ def profile_sections(top: int = 10) -> dict[str, list[dict]]:
             },
             {"$unset": "_id"},
         ],
-        # Live backlinks per combination of link types, kind and broken target: a few
-        # rows, which ``profile`` adds up by link type (a link can be nofollow and ugc),
-        # by kind and for broken. Grouping on the fields is cheaper than a $cond each.
+        # Live backlinks per combination of link types, kind, broken target, placement,
+        # hidden and sitewide: a few rows, which ``profile`` adds up by each (a link can be
+        # nofollow and ugc). Grouping on the fields is cheaper than a $cond each.
         "split": [
             {"$match": LIVE},
             {
                 "$group": {
-                    "_id": {"link_types": "$link_types", "kind": "$kind", "broken": "$broken"},
+                    "_id": {
+                        "link_types": "$link_types",
+                        "kind": "$kind",
+                        "broken": "$broken",
+                        "placement": "$placement",
+                        "hidden": "$hidden",
+                        "sitewide": "$sitewide",
+                    },
                     "backlinks": {"$sum": 1},
                 }
             },
+        ],
+        # Referring domains with a live sitewide backlink (store/sitewide.py).
+        "sitewide_domains": [
+            {"$match": {**LIVE, "sitewide": True}},
+            {"$group": {"_id": "$source_domain"}},
+            {"$group": {"_id": None, "n": {"$sum": 1}}},
+        ],
+        # Live referring pages by their language (null: unknown, or stored before languages were).
+        "languages": [
+            {"$match": LIVE},
+            {"$group": {"_id": {"language": "$source_language", "page": "$source_url"}}},
+            {"$group": {"_id": "$_id.language", "referring_pages": {"$sum": 1}}},
+            {"$sort": {"referring_pages": -1, "_id": 1}},
         ],
         # Most live backlinks first; their authority from ``domains``.
         "top_referring_domains": [
@@ -171,6 +191,17 @@ def profile_sections(top: int = 10) -> dict[str, list[dict]]:
 def profile_pipeline(domain: str, top: int = 10) -> list[dict]:
     """Every section of ``profile_sections`` over ``domain``'s backlinks in one pass."""
     return [*_into(domain, **EXTERNAL), {"$facet": profile_sections(top)}]
+
+
+def anchors_pipeline(domain: str) -> list[dict]:
+    """Live backlinks of ``domain`` per (anchor, kind, referring domain): what ``profile``
+    sorts into anchor categories (``backlinkspider.anchors``), which depend on the
+    target's brand and keywords and so are worked out in Python, at query time.
+    Streamed: a ``$facet`` holds its output in one 16 MB document."""
+    return [
+        *_into(domain, **EXTERNAL, **LIVE),
+        {"$group": {"_id": {"anchor": "$anchor", "kind": "$kind", "domain": "$source_domain"}, "n": {"$sum": 1}}},
+    ]
 
 
 def first_and_lost_pipeline(domain: str, now: datetime | None = None) -> list[dict]:
@@ -255,15 +286,33 @@ def daily_changes_pipeline(domain: str) -> list[dict]:
 # --- One row per backlink (``backlinks export``) -------------------------------------
 
 
-def backlinks_pipeline(domain: str, live: bool | None = None, link_types: Iterable[str] = ()) -> list[dict]:
-    """``domain``'s backlinks, live or lost only, of any of ``link_types``; last seen first."""
+def backlinks_pipeline(
+    domain: str,
+    live: bool | None = None,
+    link_types: Iterable[str] = (),
+    placements: Iterable[str] = (),
+    follow_only: bool = False,
+    no_hidden: bool = False,
+) -> list[dict]:
+    """``domain``'s backlinks, live or lost only, of any of ``link_types`` and ``placements``
+    (``unknown``: stored before placements were), followed only, visible only; last seen first."""
     more: dict = dict(EXTERNAL)
     if live is True:
         more.update(LIVE)
     elif live is False:
         more["lost_at"] = {"$ne": None}
+    types: dict = {}
     if link_types:
-        more["link_types"] = {"$in": sorted(set(link_types))}
+        types["$in"] = sorted(set(link_types))
+    if follow_only:
+        types["$all"] = ["follow"]
+    if types:
+        more["link_types"] = types
+    if placements:
+        wanted = sorted(set(placements))
+        more["placement"] = {"$in": [None if p == "unknown" else p for p in wanted]}
+    if no_hidden:
+        more["hidden"] = {"$ne": True}
     # (target_domain, last_seen) is an index: MongoDB streams this order, no sort in memory.
     return [*_into(domain, **more), {"$sort": {"target_domain": 1, "last_seen": -1}}]
 

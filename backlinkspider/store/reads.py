@@ -7,13 +7,15 @@ This is the Python API that ``backlinks report``, ``export``, ``disavow``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
 
 from pymongo.database import Database
 
+from backlinkspider.anchors import CATEGORIES
 from backlinkspider.store.queries import (
+    anchors_pipeline,
     authority_pipeline,
     backlinks_pipeline,
     changes_pipeline,
@@ -26,7 +28,8 @@ from backlinkspider.store.queries import (
     referring_domains_pipeline,
     top_target_domains_pipeline,
 )
-from backlinkspider.store.schema import BACKLINKS, DOMAINS, EVENT_TYPES, EVENTS, KINDS, LINK_TYPES, PAGES
+from backlinkspider.store.schema import BACKLINKS, DOMAINS, EVENT_TYPES, EVENTS, KINDS, LINK_TYPES, PAGES, PLACEMENTS
+from backlinkspider.store.targets import categorizer
 
 
 def _distinct(db: Database, field: str, targets: Iterable[str]) -> list[str]:
@@ -99,13 +102,19 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
     facets = next(db[BACKLINKS].aggregate(profile_pipeline(domain, top), allowDiskUse=True))
     totals = (facets["totals"] or [{}])[0]
     types, kinds, broken = dict.fromkeys(LINK_TYPES, 0), dict.fromkeys(KINDS, 0), 0
+    placements, hidden, sitewide = dict.fromkeys((*PLACEMENTS, "unknown"), 0), 0, 0
     for row in facets["split"]:
-        for t in row["_id"].get("link_types") or ():
+        split, n = row["_id"], row["backlinks"]
+        for t in split.get("link_types") or ():
             if t in types:
-                types[t] += row["backlinks"]
-        if row["_id"].get("kind") in kinds:
-            kinds[row["_id"]["kind"]] += row["backlinks"]
-        broken += row["backlinks"] if row["_id"].get("broken") is True else 0
+                types[t] += n
+        if split.get("kind") in kinds:
+            kinds[split["kind"]] += n
+        broken += n if split.get("broken") is True else 0
+        # Stored before placements were recorded: unknown until the next recrawl.
+        placements[split.get("placement") if split.get("placement") in placements else "unknown"] += n
+        hidden += n if split.get("hidden") is True else 0
+        sitewide += n if split.get("sitewide") is True else 0
     ranked: dict = next(db[DOMAINS].aggregate(authority_pipeline(domain)), {})
 
     def live_lost(total: str, live: str) -> dict:
@@ -133,6 +142,16 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
         "referring_pages": live_lost("referring_pages", "live_referring_pages"),
         "link_types": types,
         "kinds": kinds,
+        "placements": placements,
+        "hidden": hidden,
+        "sitewide": {
+            "backlinks": sitewide,
+            "referring_domains": (facets["sitewide_domains"] or [{"n": 0}])[0]["n"],
+        },
+        "anchor_categories": anchor_categories(db, domain),
+        "languages": [
+            {"language": row["_id"], "referring_pages": row["referring_pages"]} for row in facets["languages"]
+        ],
         "top_referring_domains": [{"authority": None, **row} for row in facets["top_referring_domains"]],
         "top_anchors": facets["top_anchors"],
         "top_target_pages": [{"target_status": None, **row} for row in facets["top_target_pages"]],
@@ -148,6 +167,23 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
             ],
         },
     }
+
+
+def anchor_categories(db: Database, domain: str) -> dict[str, dict[str, int]]:
+    """Live backlinks and referring domains of ``domain`` per anchor category
+    (``backlinkspider.anchors``), with the target's brand and keywords as they are now."""
+    categorize = categorizer(db, domain).category
+    backlinks = dict.fromkeys(CATEGORIES, 0)
+    domains: dict[str, set[str]] = {c: set() for c in CATEGORIES}
+    decided: dict[tuple[str, str], str] = {}
+    for row in db[BACKLINKS].aggregate(anchors_pipeline(domain), allowDiskUse=True, batchSize=10_000):
+        key = (row["_id"].get("anchor") or "", row["_id"].get("kind") or "text")
+        category = decided.get(key)
+        if category is None:
+            category = decided[key] = categorize(*key)
+        backlinks[category] += row["n"]
+        domains[category].add(row["_id"].get("domain"))
+    return {c: {"backlinks": backlinks[c], "referring_domains": len(domains[c])} for c in CATEGORIES}
 
 
 def history(db: Database, domain: str, today: date | None = None) -> dict[str, list[dict]]:
@@ -192,27 +228,82 @@ EXPORT_COLUMNS = (
     "lost_at",
     "lost_reason",
     "target_status",
+    "placement",
+    "hidden",
+    "sitewide",
+    "anchor_category",
+    "context_before",
+    "context_after",
+    "referring_page_title",
+    "referring_page_language",
+    "referring_page_external_links",
 )
 
 
 def backlink_rows(
-    db: Database, domain: str, live: bool | None = None, link_types: Iterable[str] = (), batch: int = 1000
+    db: Database,
+    domain: str,
+    live: bool | None = None,
+    link_types: Iterable[str] = (),
+    batch: int = 1000,
+    placements: Iterable[str] = (),
+    follow_only: bool = False,
+    no_hidden: bool = False,
+    one_per_domain: bool = False,
 ) -> Iterator[dict]:
-    """``EXPORT_COLUMNS`` of each backlink into ``domain``, most recently seen first.
+    """``EXPORT_COLUMNS`` of each backlink into ``domain`` that passes the filters
+    (``backlinks_pipeline``), most recently seen first.
 
-    Streams, with authorities looked up ``batch`` rows at a time.
+    Streams, with authorities looked up ``batch`` rows at a time. ``one_per_domain``:
+    only the best backlink of each referring domain (``best_per_domain``), highest
+    authority first; that holds one backlink per referring domain in memory.
     """
-    cursor = db[BACKLINKS].aggregate(backlinks_pipeline(domain, live, link_types), allowDiskUse=True, batchSize=batch)
+    pipeline = backlinks_pipeline(domain, live, link_types, placements, follow_only, no_hidden)
+    cursor = db[BACKLINKS].aggregate(pipeline, allowDiskUse=True, batchSize=batch)
+    categorize = categorizer(db, domain).category
     known: dict[str, float | None] = {}
+    if one_per_domain:
+        best = best_per_domain(cursor)
+        known.update(authority(db, best))
+        ranked = sorted(best.values(), key=lambda d: (-(known.get(d["source_domain"]) or 0.0), d["source_domain"]))
+        yield from _rows(db, ranked, known, categorize)
+        return
     while chunk := list(islice(cursor, batch)):
-        yield from _rows(db, chunk, known)
+        yield from _rows(db, chunk, known, categorize)
 
 
-def _rows(db: Database, docs: list[dict], known: dict) -> Iterator[dict]:
+def _preference(doc: dict) -> tuple:
+    """How good a backlink is within its referring domain, as Ahrefs' "one link per
+    domain" picks: followed, then in the content, then visible, then oldest."""
+    first = doc.get("first_seen")
+    return (
+        "follow" in (doc.get("link_types") or ()),
+        doc.get("placement") == "content",
+        doc.get("hidden") is not True,
+        -first.timestamp() if first else float("-inf"),
+    )
+
+
+def best_per_domain(docs: Iterable[dict]) -> dict[str, dict]:
+    """Referring domain -> its best backlink among ``docs`` (``_preference``).
+
+    Authority, the next criterion, is the referring domain's, the same for all
+    of its backlinks: it orders the domains (``backlink_rows``), not the choice.
+    """
+    best: dict[str, dict] = {}
+    for doc in docs:
+        held = best.get(doc["source_domain"])
+        if held is None or _preference(doc) > _preference(held):
+            best[doc["source_domain"]] = doc
+    return best
+
+
+def _rows(db: Database, docs: list[dict], known: dict, categorize: Callable[[str, str], str]) -> Iterator[dict]:
     missing = {d["source_domain"] for d in docs} - known.keys()
     if missing:
         known.update(authority(db, missing))
     for d in docs:
+        context = d.get("context") or {}
         yield {
             "referring_page": d["source_url"],
             "referring_domain": d["source_domain"],
@@ -226,6 +317,15 @@ def _rows(db: Database, docs: list[dict], known: dict) -> Iterator[dict]:
             "lost_at": d.get("lost_at"),
             "lost_reason": d.get("lost_reason") or "",
             "target_status": d.get("target_status"),
+            "placement": d.get("placement") or "unknown",
+            "hidden": d.get("hidden"),
+            "sitewide": d.get("sitewide"),
+            "anchor_category": categorize(d.get("anchor", ""), d.get("kind") or "text"),
+            "context_before": context.get("before", ""),
+            "context_after": context.get("after", ""),
+            "referring_page_title": d.get("source_title"),
+            "referring_page_language": d.get("source_language"),
+            "referring_page_external_links": d.get("source_external_links"),
         }
 
 

@@ -2,6 +2,21 @@
 
 Every module that reads or writes MongoDB names collections through these
 constants, so a rename is one line and ``grep`` finds every use.
+
+Fields of ``backlinks`` about where a link sits (README, "What is stored", has the rest):
+
+* ``placement``: one of ``PLACEMENTS`` (``backlinkspider.layout``); missing on
+  documents stored before placements were (reports say ``unknown``).
+* ``hidden``: a reader cannot see the link (``backlinkspider.layout``).
+* ``context``: ``{"before": str, "after": str}``, the reader's text around the anchor
+  (``backlinkspider.link_context``).
+* ``sitewide``: set by the end-of-crawl pass (``store/sitewide.py``); missing until then.
+* ``source_title``, ``source_language``, ``source_external_links``: the referring
+  page's, copied from ``pages`` when the link was last seen, for exports without a join.
+
+``pages`` adds ``language`` (ISO 639-1 or None), ``words`` and ``external_links``
+(distinct external URLs; older documents had ``links_external``, a link count).
+``targets``: ``{_id: domain, brand: [str], keywords: [str], updated_at}`` (``store/targets.py``).
 """
 
 from __future__ import annotations
@@ -15,12 +30,14 @@ PAGES = "pages"
 EVENTS = "events"
 DOMAINS = "domains"
 STORE_INFO = "store_info"  # one document per fact about the store itself
+TARGETS = "targets"  # one document per target domain: brand names, keywords (store/targets.py)
 ROBOTS_ERRORS = "robots_errors"  # hosts whose robots.txt keeps failing (store/robots.py)
 EVENT_TYPES = ("new", "lost", "recovered", "link_type_changed")
 LOST_REASONS = ("link_removed", "page_not_found", "page_redirected", "page_error", "page_noindex")
 BACKLINK_KEY = ("source_url", "target_url", "anchor")
 LINK_TYPES = ("follow", "nofollow", "sponsored", "ugc")
 KINDS = ("text", "image", "redirect")
+PLACEMENTS = ("content", "nav", "header", "footer", "aside", "comment")  # backlinkspider.layout decides
 
 
 def ensure_indexes(db: Database) -> None:
@@ -31,6 +48,8 @@ def ensure_indexes(db: Database) -> None:
     # Target checks: the distinct target URLs of a domain, and their backlinks.
     db[BACKLINKS].create_index([("target_domain", ASCENDING), ("target_url", ASCENDING)])
     db[PAGES].create_index([("url", ASCENDING)], unique=True, name="page_url")
+    # Sitewide links (store/sitewide.py): a referring domain's crawled pages, counted.
+    db[PAGES].create_index([("domain", ASCENDING), ("status", ASCENDING)])
     # "New and lost backlinks of a domain in the last N days": one range scan.
     db[EVENTS].create_index([("target_domain", ASCENDING), ("time", DESCENDING)])
     index_domains(db[DOMAINS])
