@@ -135,17 +135,23 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
         elif (node.attrs.get("name") or "").strip().lower() in META_NAMES:
             page.directives |= meta_directives(node.attrs.get("content") or "")
 
-    # One walk of the whole tree finds the links and the first <base href>, wherever it is.
-    base = url
-    nodes = tree.css("base[href], a[href], area[href]")
-    for node in nodes:
-        if node.tag == "base":
-            base = document_base(node.attrs.get("href") or "", url)
-            nodes = [n for n in nodes if n.tag != "base"]
-            break
+    # One walk of the whole tree finds the links, the first <base href>, wherever it is,
+    # and the elements whose text a reader never sees (left out of the page's text).
+    base = None
+    nodes: list[LexborNode] = []
+    unseen: list[LexborNode] = []
+    for node in tree.css(_WALK):
+        tag = node.tag
+        if tag == "a" or tag == "area":
+            nodes.append(node)
+        elif tag == "base":
+            if base is None:
+                base = document_base(node.attrs.get("href") or "", url)
+        else:
+            unseen.append(node)
     page.links_found = len(nodes)
 
-    resolve = resolver(base)
+    resolve = resolver(base or url)
     layout = Layout()
     append = page.links.append
     other = page.others.append
@@ -175,18 +181,27 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
         before, after = around(node)
         append(Link(found[0], anchor, rel_tokens(rel) if rel else _NO_REL, kind, found[1], "", placement, hidden,
                     before, after))  # fmt: skip
-    _read_text(tree, page)
+    _read_text(tree, page, unseen)
     return page
 
 
-def _read_text(tree: LexborHTMLParser, page: ExtractedPage) -> None:
-    """The page's language tag, word count and the start of its text (changes the tree: last)."""
+_WALK = "base[href], a[href], area[href], " + ", ".join(sorted(_UNSEEN_TAGS))
+
+
+def _read_text(tree: LexborHTMLParser, page: ExtractedPage, unseen: list[LexborNode]) -> None:
+    """The page's language tag, word count and the start of its text.
+
+    Removes ``unseen`` (script, style… in document order) from the tree, so it comes
+    last; innermost first, so no node is removed after its parent. The text is taken
+    as a reader reads it: ``foo<b>bar</b>`` is one word.
+    """
     root = tree.root
     page.lang = (root.attrs.get("lang") or "") if root is not None else ""
     body = tree.body
     if body is None:
         return
-    tree.strip_tags(list(_UNSEEN_TAGS))
-    text = body.text(separator=" ")
+    for node in reversed(unseen):
+        node.decompose()
+    text = body.text()
     page.words = len(text.split())
     page.text = text[:SAMPLE_CHARS]
