@@ -31,6 +31,7 @@ class Link:
     domain: str = ""  # registered domain
     link_types: list[str] | None = None
     internal: bool = False
+    sitewide: bool | None = None  # the running guess (pipelines/sitewide.py); None: not yet
 
 
 @dataclass(slots=True)

@@ -36,38 +36,29 @@ _BREAKS = frozenset({"br", "wbr", "img"})
 
 def around(link: LexborNode) -> tuple[str, str]:
     """``(before, after)``: the reader's text on each side of ``link`` within its block."""
-    before: list[str] = []
-    after: list[str] = []
-    want = CONTEXT_CHARS + 1  # one more, to know whether the edge cuts a word
-    got_before = got_after = 0
-    budget_before = budget_after = MAX_NODES
-    more_before = more_after = True
+    return _last_words("".join(reversed(_side(link, "prev")))), _first_words("".join(_side(link, "next")))
+
+
+def _side(link: LexborNode, step: str) -> list[str]:
+    """The text pieces on one side of ``link`` (``step``: ``prev`` or ``next``), nearest first:
+    its siblings, then its inline ancestors', up to its block."""
+    pieces: list[str] = []
+    got, budget = 0, MAX_NODES
     node: LexborNode | None = link
-    while node is not None and (node.tag or "") not in BLOCKS and (more_before or more_after):
-        if more_before:
-            sibling = node.prev
-            while sibling is not None and got_before < want and budget_before:
-                budget_before -= 1
-                piece = _text(sibling)
-                if piece is None:
-                    more_before = False
-                    break
-                before.append(piece)
-                got_before += len(piece.strip())
-                sibling = sibling.prev
-        if more_after:
-            sibling = node.next
-            while sibling is not None and got_after < want and budget_after:
-                budget_after -= 1
-                piece = _text(sibling)
-                if piece is None:
-                    more_after = False
-                    break
-                after.append(piece)
-                got_after += len(piece.strip())
-                sibling = sibling.next
+    while node is not None and (node.tag or "") not in BLOCKS:
+        sibling = getattr(node, step)
+        while sibling is not None:
+            if got > CONTEXT_CHARS or not budget:  # one more than needed: is the edge in a word?
+                return pieces
+            budget -= 1
+            piece = _text(sibling)
+            if piece is None:  # a block: the context ends here
+                return pieces
+            pieces.append(piece)
+            got += len(piece.strip())
+            sibling = getattr(sibling, step)
         node = node.parent
-    return _last_words("".join(reversed(before))), _first_words("".join(after))
+    return pieces
 
 
 def _text(node: LexborNode) -> str | None:

@@ -134,6 +134,8 @@ def link_op(page, link) -> UpdateOne:
     }
     if link.redirect_url:
         fields["redirect_url"] = link.redirect_url
+    if link.sitewide is not None:
+        fields["sitewide"] = link.sitewide
     return UpdateOne(
         {"source_url": page.url, "target_url": link.url, "anchor": link.anchor},
         {
@@ -143,6 +145,8 @@ def link_op(page, link) -> UpdateOne:
             # can never move first_seen later or last_seen back.
             "$min": {"first_seen": page.fetched_at},
             "$max": {"last_seen": page.fetched_at},
+            # Not sitewide until the crawl's tally or its end pass says so (pipelines/sitewide.py).
+            **({"$setOnInsert": {"sitewide": False}} if link.sitewide is None else {}),
         },
         upsert=True,
     )

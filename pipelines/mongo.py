@@ -52,6 +52,7 @@ from backlinkspider import store
 from backlinkspider.items import PageItem, TargetItem
 from backlinkspider.urls import host_of, registered_domain
 from pipelines.changes import PRIOR_FIELDS, plan
+from pipelines.sitewide import SitewideTally
 from pipelines.spill import SpillFile
 
 logger = logging.getLogger(__name__)
@@ -97,9 +98,7 @@ class MongoPipeline:
         self.retries = settings.getint("MONGO_WRITE_RETRIES")
         self.outage_timeout = settings.getfloat("MONGO_OUTAGE_TIMEOUT")
         self.lost_after = max(1, settings.getint("LOST_AFTER_FAILED_VISITS"))
-        self.sitewide_share = settings.getfloat("SITEWIDE_SHARE")
-        self.sitewide_min_pages = settings.getint("SITEWIDE_MIN_PAGES")
-        self._crawled_domains: set[str] = set()  # referring domains with HTML pages this crawl
+        self.sitewide = SitewideTally(settings.getfloat("SITEWIDE_SHARE"), settings.getint("SITEWIDE_MIN_PAGES"))
         self.db: Any = None  # a pymongo Database once the spider is open
         self._pages: list[tuple[PageItem, frozenset]] = []
         self._targets: list[TargetItem] = []
@@ -150,8 +149,7 @@ class MongoPipeline:
             # The targets this page was classified with decide which stored backlinks it can lose.
             self._pages.append((item, item.targets))
             self._size += 1 + len(item.links)
-            if 200 <= item.status < 300 and not item.error:
-                self._crawled_domains.add(item.domain)
+            self.sitewide.add(item)
         if item.lease is not None:
             self._leases.append(item.lease)
         if len(self._pages) + len(self._targets) >= self.batch_pages or self._size >= self.batch_ops:
@@ -415,7 +413,7 @@ class MongoPipeline:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         await self.drain()
-        if self.db is not None and not self._gone and self._crawled_domains:
+        if self.db is not None and not self._gone and self.sitewide.domains:
             await self._in_writer(self._mark_sitewide)
         if self.db is not None:
             await self._in_writer(self.db.client.close)
@@ -425,14 +423,15 @@ class MongoPipeline:
         """The end-of-crawl pass over the referring domains crawled (``store/sitewide.py``)."""
         started = time.monotonic()
         try:
-            done = store.mark_sitewide(self.db, self._crawled_domains, self.sitewide_share, self.sitewide_min_pages)
+            tally = self.sitewide
+            done = store.mark_sitewide(self.db, tally.domains, tally.share, tally.min_pages)
         except PyMongoError as exc:  # the flags stay as the last pass left them
             logger.warning("Could not mark sitewide backlinks: %s", exc)
             self.stats.inc_value("backlinks/sitewide/failed")
             return
         logger.info(
             "Sitewide pass over %d referring domains in %.1f s: %d link sitewide, %d backlinks changed flag",
-            len(self._crawled_domains), time.monotonic() - started, done["domains_sitewide"], done["backlinks_changed"],
+            len(self.sitewide.domains), time.monotonic() - started, done["domains_sitewide"], done["backlinks_changed"],
         )  # fmt: skip
         self.stats.set_value("backlinks/sitewide/domains", done["domains_sitewide"])
         self.stats.set_value("backlinks/sitewide/changed", done["backlinks_changed"])

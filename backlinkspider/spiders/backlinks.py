@@ -33,7 +33,7 @@ from backlinkspider.frontier.connection import when_redis_answers
 from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import Link, PageItem
 from backlinkspider.keys import LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS, SITE
-from backlinkspider.language import page_language
+from backlinkspider.language import page_language, preload
 from backlinkspider.links import ExtractedPage, extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.scope import in_site, stores
@@ -130,6 +130,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         spider.site_page_limit = crawler.settings.getint("SITE_PAGE_LIMIT")
         spider.follow_page_nofollow = crawler.settings.getbool("FOLLOW_PAGE_NOFOLLOW")
         spider.traps = TrapGuard(crawler)
+        preload()  # the language model, for pages that declare no language
         spider.setup_redirect_links(crawler)
         if distributed_mode(crawler.settings):
             spider.setup_frontier(crawler)

@@ -56,7 +56,7 @@ def _into(domain: str, **more: object) -> list[dict]:
 
 
 _IS_LIVE = {"$eq": [{"$ifNull": ["$lost_at", None]}, None]}
-_ONE_IF_LIVE = {"$cond": [_IS_LIVE, 1, 0]}
+ONE_IF_LIVE = {"$cond": [_IS_LIVE, 1, 0]}
 _ONE_IF_POSITIVE = {"$cond": [{"$gt": ["$live", 0]}, 1, 0]}
 
 
@@ -105,7 +105,7 @@ def profile_sections(top: int = 10) -> dict[str, list[dict]]:
                 "$group": {
                     "_id": {"domain": "$source_domain", "page": "$source_url"},
                     "backlinks": {"$sum": 1},
-                    "live": {"$sum": _ONE_IF_LIVE},
+                    "live": {"$sum": ONE_IF_LIVE},
                 }
             },
             {
@@ -261,7 +261,7 @@ def referring_domain_dates_pipeline(domain: str) -> list[dict]:
             "$group": {
                 "_id": "$source_domain",
                 "first_seen": {"$min": "$first_seen"},
-                "live": {"$sum": _ONE_IF_LIVE},
+                "live": {"$sum": ONE_IF_LIVE},
                 "lost_at": {"$max": "$lost_at"},
             }
         },
@@ -324,7 +324,7 @@ def referring_domains_pipeline(domain: str) -> list[dict]:
     """Every external referring domain of ``domain`` (live or lost), with its authority."""
     return [
         *_into(domain, **EXTERNAL),
-        {"$group": {"_id": "$source_domain", "backlinks": {"$sum": 1}, "live": {"$sum": _ONE_IF_LIVE}}},
+        {"$group": {"_id": "$source_domain", "backlinks": {"$sum": 1}, "live": {"$sum": ONE_IF_LIVE}}},
         *_lookup_authority("_id"),
         {"$sort": {"_id": 1}},
         {"$project": {"_id": 0, "domain": "$_id", "authority": 1, "backlinks": 1, "live": 1}},
