@@ -31,7 +31,8 @@ classes describe the whole page (WordPress writes ``has-sidebar``, ``comments-op
 an inline ``style`` that hides it (``style_hides``: ``display:none``,
 ``visibility:hidden``, ``font-size:0``, ``opacity:0``, a large negative
 ``text-indent`` or offset that puts it off-screen, ``clip: rect(0 0 0 0)``, zero
-width or height with ``overflow:hidden``), when it is inside ``<noscript>``
+width or height with ``overflow:hidden``) or a class every framework hides
+(``HIDING_CLASSES``: ``hidden``, ``d-none``, ``sr-only``…), when it is inside ``<noscript>``
 (the crawler reads a page as a browser with scripts on shows it), or when its
 anchor is empty and it has no image.
 
@@ -175,12 +176,23 @@ def style_hides(style: str) -> bool:
     return collapsed and overflow_hidden
 
 
-def element_hides(tag: str, attrs: dict) -> bool:
-    """Whether an element hides its content: ``hidden``, a hiding ``style``, or ``<noscript>``."""
+#: class names every major CSS framework and CMS theme uses for content kept out of
+#: sight (Bootstrap, Tailwind, WordPress, Foundation): whole class names, not tokens
+#: (``hidden-xs`` hides on phones only)
+HIDING_CLASSES = frozenset(
+    {"hidden", "d-none", "invisible", "sr-only", "visually-hidden", "screen-reader-text", "show-for-sr"}
+)
+
+
+def element_hides(tag: str, attrs: Any) -> bool:
+    """Whether an element hides its content: ``hidden``, a hiding ``style`` or class, ``<noscript>``."""
     if tag == "noscript" or "hidden" in attrs:
         return True
     style = attrs.get("style")
-    return style_hides(style) if style else False
+    if style and style_hides(style):
+        return True
+    classes = attrs.get("class")
+    return bool(classes) and not HIDING_CLASSES.isdisjoint(classes.split())
 
 
 # --- per page -------------------------------------------------------------------------
@@ -209,12 +221,7 @@ class Layout:
     def link(self, node: LexborNode, attrs: Any, anchor: str, kind: str) -> tuple[str, bool]:
         """``(placement, hidden)`` of the link element ``node`` (its ``attrs``), with this anchor and kind."""
         where = self._of(node.parent)
-        hidden = (
-            where.hidden
-            or (not anchor and kind != "image")
-            or "hidden" in attrs
-            or bool((style := attrs.get("style")) and style_hides(style))
-        )
+        hidden = where.hidden or (not anchor and kind != "image") or element_hides("a", attrs)
         return where.placement, hidden
 
     def _of(self, node: LexborNode | None) -> Where:

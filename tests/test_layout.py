@@ -110,6 +110,11 @@ def test_body_classes_do_not_place_links():
         (f'<div style="height:0;overflow:hidden">{A}</div>', True),
         (f'<div style="height:0">{A}</div>', False),
         (f'<div style="color:#fff; background: white">{A}</div>', False),  # needs CSS: not judged
+        (f'<div class="menu d-none">{A}</div>', True),
+        (f'<a href="{T}" class="screen-reader-text">link</a>', True),
+        (f'<span class="sr-only">{A}</span>', True),
+        (f'<div class="hidden-xs">{A}</div>', False),  # hidden on phones only
+        (f'<div class="unhidden">{A}</div>', False),
         (f"<noscript>{A}</noscript>", True),
         (f'<a href="{T}"></a>', True),  # nothing to click on
         (f'<a href="{T}"> &nbsp; </a>', True),
