@@ -223,8 +223,12 @@ class Target(Command):
 
     def add_options(self, parser):
         domain_argument(parser, help="the target domain")
-        parser.add_argument("--brand", metavar="NAME[,NAME…]", help='brand names, e.g. "Acme,Acme Tools"')
-        parser.add_argument("--keywords", metavar="KW[,KW…]", help='keywords, e.g. "cordless drill,garden shears"')
+        parser.add_argument(
+            "--brand", metavar="NAME[,NAME…]", help='brand names, e.g. "Acme,Acme Tools" ("": the default)'
+        )
+        parser.add_argument(
+            "--keywords", metavar="KW[,KW…]", help='keywords, e.g. "cordless drill,garden shears" ("": none)'
+        )
         parser.add_argument("--json", action="store_true", help="print as JSON")
 
     def run(self, args: argparse.Namespace) -> int:
