@@ -21,6 +21,10 @@ clauses are tried in this order on each ancestor:
 * ``aside``: ``<aside>``, ``role="complementary"``, or a token in ``ASIDE_TOKENS``.
 * otherwise ``content``.
 
+``<main>`` (or ``role="main"``) is itself a clause, ``content``: the elements around
+the main content are page wrappers, whatever their classes say (Genesis themes
+wrap ``<main>`` in ``content-sidebar-wrap``; many layouts in ``has-sidebar``).
+
 Tokens are the words of ``class`` and ``id`` values, split on white space,
 ``-``, ``_``, digits and case changes (``site-footer`` is ``site`` + ``footer``,
 ``mainNav`` is ``main`` + ``nav``), then lower-cased; they match whole
@@ -101,6 +105,10 @@ def element_placement(tag: str, attrs: dict, in_article: bool) -> str | None:
     """
     if tag in _PAGE_TAGS:
         return None
+    if tag == "main" or (attrs.get("role") or "").strip().lower() == "main":
+        # The page's main content: what contains it is a page wrapper, whatever its
+        # classes say (Genesis' ``content-sidebar-wrap``, ``has-sidebar`` layouts).
+        return "content"
     names = attrs.get("class") or ""
     if "id" in attrs:
         names = f"{names} {attrs['id'] or ''}"

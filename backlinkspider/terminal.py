@@ -16,7 +16,7 @@ from backlinkspider.store import EVENT_TYPES, KINDS, LINK_TYPES
 
 
 def _table(title: str, *columns: str, numeric_from: int = 1) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, min_width=len(title))
     for i, name in enumerate(columns):
         table.add_column(
             name, justify="right" if i >= numeric_from else "left", overflow="fold", no_wrap=i >= numeric_from
@@ -65,15 +65,18 @@ def render(profile: dict) -> Group:
     for placement, n in profile["placements"].items():
         if placement != "unknown" or n:  # unknown: stored before placements were, until a recrawl
             where.add_row(placement, _num(n), _share(n, live))
-    where.add_section()
-    where.add_row("hidden", _num(profile["hidden"]), _share(profile["hidden"], live))
+    parts.append(where)
+
     sitewide = profile["sitewide"]
-    where.add_row(
-        f"sitewide ({sitewide['referring_domains']:,} referring domains)",
+    apart = _table("Hidden and sitewide", "", "backlinks", "share", "referring domains")
+    apart.add_row("hidden", _num(profile["hidden"]), _share(profile["hidden"], live), "")
+    apart.add_row(
+        "sitewide",
         _num(sitewide["backlinks"]),
         _share(sitewide["backlinks"], live),
+        _num(sitewide["referring_domains"]),
     )
-    parts.append(where)
+    parts.append(apart)
 
     categories = _table("Anchors by category", "", "backlinks", "referring domains")
     for category, row in profile["anchor_categories"].items():

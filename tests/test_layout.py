@@ -60,6 +60,11 @@ A = f'<a href="{T}">link</a>'
         (f"<main><footer>{A}</footer></main>", "content"),
         (f'<div role="main"><div class="post-footer">{A}</div></div>', "content"),
         (f'<div role="article"><header>{A}</header></div>', "content"),
+        # <main> is the content, whatever wraps it
+        (f'<div class="content-sidebar-wrap"><main class="content"><p>{A}</p></main><aside>x</aside></div>', "content"),
+        (f'<div class="has-sidebar"><div role="main"><p>{A}</p></div></div>', "content"),
+        (f'<div id="footer"><main>{A}</main></div>', "content"),
+        (f'<main><div class="widget">{A}</div></main>', "aside"),  # below main, regions still count
         # aside
         (f"<aside>{A}</aside>", "aside"),
         (f'<div role="complementary">{A}</div>', "aside"),
