@@ -59,11 +59,16 @@ __all__ = ["PLACEMENTS", "Layout", "element_hides", "element_placement", "style_
 
 
 COMMENT_TOKENS = frozenset({"comment", "comments", "commentlist", "respond", "disqus", "replies"})
+# Compounds written as one word count too: DocBook's ``navheader``/``navfooter`` bars
+# (PostgreSQL's manual and many others) are navigation, not the page's header/footer.
 NAV_TOKENS = frozenset(
-    {"nav", "navbar", "navigation", "menu", "menubar", "mainmenu", "topnav", "subnav", "breadcrumb", "breadcrumbs"}
-)
-HEADER_TOKENS = frozenset({"header", "masthead"})
-FOOTER_TOKENS = frozenset({"footer", "colophon"})
+    {
+        "nav", "navbar", "navigation", "menu", "menubar", "mainmenu", "topmenu", "navmenu", "topnav", "subnav",
+        "sidenav", "mainnav", "sitenav", "navheader", "navfooter", "breadcrumb", "breadcrumbs",
+    }
+)  # fmt: skip
+HEADER_TOKENS = frozenset({"header", "masthead", "siteheader", "pageheader"})
+FOOTER_TOKENS = frozenset({"footer", "colophon", "sitefooter", "pagefooter"})
 ASIDE_TOKENS = frozenset({"sidebar", "widget", "widgets"})
 
 _ROLES = {"navigation": "nav", "banner": "header", "contentinfo": "footer", "complementary": "aside"}

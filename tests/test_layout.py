@@ -8,7 +8,7 @@ import pytest
 
 from backlinkspider.links import extract
 from backlinkspider.urls import registered_domain
-from tests.support.debian_docs import python_docs
+from tests.support.debian_docs import debian_docs, python_docs
 
 T = "http://target.example/"
 
@@ -43,6 +43,9 @@ A = f'<a href="{T}">link</a>'
         (f'<ul class="menu-items">{A}</ul>', "nav"),
         (f'<div class="navbar-collapse">{A}</div>', "nav"),
         (f'<ol class="breadcrumb">{A}</ol>', "nav"),
+        (f'<div class="navheader"><table><tr><td>{A}</td></tr></table></div>', "nav"),  # DocBook
+        (f'<div class="navfooter">{A}</div>', "nav"),
+        (f'<div id="sitefooter">{A}</div>', "footer"),
         (f'<div class="navigator">{A}</div>', "content"),  # whole tokens: navigator is not nav
         (f'<div class="menus_and_more">{A}</div>', "content"),  # nor menus
         # header and footer, outside article/main
@@ -139,12 +142,16 @@ def test_deep_nesting_does_not_recurse():
 # --- Real pages: Debian's python3.11-doc (Sphinx's classic theme), checked by hand once.
 
 
+def _fetched(fetch, name: str):
+    try:
+        return fetch()
+    except (OSError, subprocess.CalledProcessError) as exc:  # no package sources on this machine
+        pytest.skip(f"{name} cannot be fetched: {exc}")
+
+
 @pytest.fixture(scope="module")
 def docs():
-    try:
-        return python_docs()
-    except (OSError, subprocess.CalledProcessError) as exc:  # no package sources on this machine
-        pytest.skip(f"python3.11-doc cannot be fetched: {exc}")
+    return _fetched(python_docs, "python3.11-doc")
 
 
 def test_sphinx_theme_nav_footer_aside_and_content(docs):
@@ -187,3 +194,22 @@ def test_sphinx_pages_external_links_by_placement(docs):
     assert found["nav"] == {"github.com"}  # "Show Source" in the sidebar
     assert {"datatracker.ietf.org", "json.org", "requests.readthedocs.io"} <= found["content"]
     assert set(found) == {"content", "nav", "footer", "aside"}
+
+
+def test_docbook_nav_bars_and_apache_manual_header_and_footer():
+    """PostgreSQL's manual (DocBook) and Apache httpd's, checked by hand once."""
+    pg = _fetched(lambda: debian_docs("postgresql-doc-15"), "postgresql-doc-15")
+    page = extract((pg / "sql-select.html").read_bytes(), "https://www.postgresql.org/docs/15/sql-select.html")
+    placed = {(link.anchor, link.placement) for link in page.links}
+    assert {("Prev", "nav"), ("Up", "nav"), ("Home", "nav"), ("Next", "nav")} <= placed  # navheader, navfooter
+    assert ("WITH Clause", "content") in placed  # the synopsis' table of contents
+    assert {p for _, p in placed} == {"nav", "content"}
+
+    httpd = _fetched(lambda: debian_docs("apache2-doc"), "apache2-doc")
+    url = "https://httpd.apache.org/docs/2.4/bind.html"
+    page = extract((httpd / "en" / "bind.html").read_bytes(), url)
+    placed = {(link.url, link.placement) for link in page.links}
+    assert ("https://httpd.apache.org/docs/2.4/mod/index.html", "nav") in placed  # p.menu in #page-header
+    assert ("https://www.apache.org/licenses/LICENSE-2.0", "footer") in placed  # #footer
+    assert ("https://httpd.apache.org/docs/2.4/bind.html", "content") in placed  # its own table of contents
+    assert {p for _, p in placed} == {"nav", "content", "footer"}
