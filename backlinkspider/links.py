@@ -115,9 +115,9 @@ def extract(html: str | bytes, url: str, wants: Callable[[str], bool] | None = N
     ``html`` is text, or UTF-8 bytes (see :func:`markup`). ``wants(host)``, if
     given, says which links can be stored: only those get anchor, rel, kind,
     placement, hidden and context (``links``); the rest are only resolved, for
-    following (``others``). Most
-    links of a page point inside its own site, and a crawl stores none of them
-    unless they point into a target, so this skips most of the per-link work.
+    following (``others``). Most links of a page point inside its own site, and
+    a crawl stores none of them unless they point into a target, so this skips
+    most of the per-link work.
     ``url`` is the page's final URL in canonical form (:func:`canonicalize`,
     which always gives a path to resolve against); links resolve against the
     document's base URL: the first ``<base href>`` anywhere in the document,
