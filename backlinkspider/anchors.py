@@ -71,14 +71,21 @@ def default_brand(domain: str) -> list[str]:
 
 
 class Categorizer:
-    """``category(anchor, kind)`` for one target's brand names and keywords."""
+    """``category(anchor, kind)`` for one target's brand names and keywords.
+
+    Profiles repeat a few anchors many times over, so each (anchor, kind) is
+    categorized once (the last ``CACHED`` of them are remembered).
+    """
+
+    CACHED = 65_536
 
     def __init__(self, brand: list[str], keywords: list[str]):
         self.brand = [b for b in dict.fromkeys(words(b) for b in brand) if b]
         self.keywords = frozenset(k for k in (words(k) for k in keywords) if k)
         self.generic = generic_anchors()
+        self.category = lru_cache(maxsize=self.CACHED)(self._category)
 
-    def category(self, anchor: str, kind: str = "text") -> str:
+    def _category(self, anchor: str, kind: str = "text") -> str:
         if kind == "image":
             return "image"
         text = words(anchor)

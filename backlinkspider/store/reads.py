@@ -175,12 +175,8 @@ def anchor_categories(db: Database, domain: str) -> dict[str, dict[str, int]]:
     categorize = categorizer(db, domain).category
     backlinks = dict.fromkeys(CATEGORIES, 0)
     domains: dict[str, set[str]] = {c: set() for c in CATEGORIES}
-    decided: dict[tuple[str, str], str] = {}
     for row in db[BACKLINKS].aggregate(anchors_pipeline(domain), allowDiskUse=True, batchSize=10_000):
-        key = (row["_id"].get("anchor") or "", row["_id"].get("kind") or "text")
-        category = decided.get(key)
-        if category is None:
-            category = decided[key] = categorize(*key)
+        category = categorize(row["_id"].get("anchor") or "", row["_id"].get("kind") or "text")
         backlinks[category] += row["n"]
         domains[category].add(row["_id"].get("domain"))
     return {c: {"backlinks": backlinks[c], "referring_domains": len(domains[c])} for c in CATEGORIES}
