@@ -89,6 +89,11 @@ def domain_argument(
 # --- Argument types ----------------------------------------------------------------
 
 
+def commas(*values: str) -> list[str]:
+    """The comma-separated items of option values, stripped, empty ones dropped, each once, in order."""
+    return list(dict.fromkeys(v.strip() for value in values for v in value.split(",") if v.strip()))
+
+
 def positive(text: str) -> int:
     """An argparse type: a whole number of 1 or more."""
     value = int(text)

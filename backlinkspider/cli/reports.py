@@ -9,6 +9,7 @@ import sys
 
 from backlinkspider.cli.base import (
     Command,
+    commas,
     domain,
     domain_argument,
     open_store,
@@ -195,7 +196,7 @@ class Export(Command):
 
 def listed(what: str, values: list[str] | None, allowed) -> list[str]:
     """The comma-separated, repeatable values of an option, each one of ``allowed``."""
-    found = sorted({v.strip() for value in values or () for v in value.split(",") if v.strip()})
+    found = sorted(commas(*(values or ())))
     unknown = set(found) - set(allowed)
     if unknown:
         raise SystemExit(
@@ -237,12 +238,11 @@ class Target(Command):
 
         name = domain(args.domain)
 
-        def names(value: str | None) -> list[str] | None:
-            return None if value is None else list(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
-
         with open_store(args) as db:
             if args.brand is not None or args.keywords is not None:
-                found = store.set_target(db, name, brand=names(args.brand), keywords=names(args.keywords))
+                brand = None if args.brand is None else commas(args.brand)
+                keywords = None if args.keywords is None else commas(args.keywords)
+                found = store.set_target(db, name, brand=brand, keywords=keywords)
             else:
                 found = store.target(db, name)
         if args.json:
