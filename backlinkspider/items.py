@@ -49,6 +49,7 @@ class PageItem:
     external_links: int = 0  # distinct http(s) URLs off the page's site it links to
     language: str | None = None  # ISO 639-1 (backlinkspider.language); None when unknown
     words: int = 0  # words of visible text
+    terms: dict[str, int] = field(default_factory=dict)  # main-text term counts (backlinkspider.terms)
     links: list[Link] = field(default_factory=list)
     # Canonical URLs that redirected to this page: the backlinks stored from them are lost.
     redirected_from: list[str] = field(default_factory=list)

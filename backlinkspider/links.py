@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from backlinkspider.items import Link
 from backlinkspider.language import SAMPLE_CHARS
-from backlinkspider.layout import Layout
+from backlinkspider.layout import Layout, element_placement
 from backlinkspider.link_context import around
 from backlinkspider.robots_meta import META_NAMES, meta_directives
 from backlinkspider.urls import INVALID, document_base, resolver
@@ -37,6 +37,7 @@ class ExtractedPage:
     lang: str = ""  # <html lang>, as written
     words: int = 0  # words of visible text
     text: str = ""  # the start of the visible text (language.SAMPLE_CHARS), for language detection
+    main_text: str = ""  # the text of the main content (see main_text), for term counts
 
 
 #: characters of an anchor that are kept: anchors are part of a backlink's key, and a
@@ -205,3 +206,39 @@ def _read_text(tree: LexborHTMLParser, page: ExtractedPage, unseen: list[LexborN
     text = body.text()
     page.words = len(text.split())
     page.text = text[:SAMPLE_CHARS]
+    page.main_text = main_text(body)
+
+
+_MAIN = "main, article, [role=main], [role=article]"
+_MAIN_ROLES = frozenset({"main", "article"})
+_BOILERPLATE = "nav, header, footer, aside, [class], [id], [role], [itemprop], [itemtype]"
+
+
+def main_text(body: LexborNode) -> str:
+    """The text of the page's main content, what it is about.
+
+    The text of ``<main>`` (or ``role="main"``) when the page has one, else of its
+    ``<article>`` elements (``role="article"``), outermost only; a page with neither
+    loses what the placement rules (``backlinkspider.layout``) call anything but
+    ``content``: nav, header, footer, aside and comments. Removes those from the tree:
+    call it last. Text nodes are joined with a space: minified pages write blocks with
+    nothing between them (``<h1>Title</h1><p>Text``), and terms must not fuse across them.
+    """
+    found = body.css(_MAIN)
+    if found:
+        mains = [n for n in found if n.tag == "main" or (n.attrs.get("role") or "").strip().lower() == "main"]
+        chosen = mains or found
+        ids = {n.mem_id for n in chosen}
+        outermost = [n for n in chosen if not any(a.mem_id in ids for a in _ancestors(n))]
+        return "\n".join(n.text(separator=" ") for n in outermost)
+    for node in reversed(body.css(_BOILERPLATE)):  # innermost first: no node goes after its parent
+        if element_placement(node.tag or "", node.attributes, False) not in (None, "content"):
+            node.decompose()
+    return body.text(separator=" ")
+
+
+def _ancestors(node: LexborNode):
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent

@@ -75,6 +75,9 @@ LOST_AFTER_FAILED_VISITS = _env("LOST_AFTER_FAILED_VISITS", 3)
 # least this share of its crawled HTML pages, and from at least this many of them.
 SITEWIDE_SHARE = _env("SITEWIDE_SHARE", 0.5)
 SITEWIDE_MIN_PAGES = _env("SITEWIDE_MIN_PAGES", 10)
+# Terms kept per page (backlinkspider/terms.py), the most frequent of its main text:
+# what `backlinks score` judges relevance by. 0 turns term counting off.
+PAGE_TERMS = _env("PAGE_TERMS", 200)
 # follow_redirects_to_targets: external links resolved (HEAD) per crawl process, remembered.
 REDIRECT_CHECK_CACHE = _env("REDIRECT_CHECK_CACHE", 100_000)
 

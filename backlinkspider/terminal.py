@@ -95,11 +95,17 @@ def render(profile: dict) -> Group:
         new_lost.add_row(t.replace("_", " "), _num(changes["last_7_days"][t]), _num(changes["last_30_days"][t]))
     parts.append(new_lost)
 
-    domains = _table("Top referring domains", "domain", "authority", "backlinks", "followed", "first seen")
-    for row in profile["top_referring_domains"]:
+    rows = profile["top_referring_domains"]
+    scored = any(row.get("toxicity") is not None for row in rows)  # after `backlinks score`
+    # short names for the scored columns: the table still fits 80 columns
+    columns = ("domain", "authority", *(("relev.", "toxic") if scored else ()), "backlinks", "followed")
+    domains = _table("Top referring domains", *columns, "first seen")
+    for row in rows:
+        scores = (_num(row["relevance"]), _num(row["toxicity"])) if scored else ()
         domains.add_row(
-            row["domain"], _num(row["authority"]), _num(row["backlinks"]), _num(row["follow"]), _day(row["first_seen"])
-        )
+            row["domain"], _num(row["authority"]), *scores, _num(row["backlinks"]), _num(row["follow"]),
+            _day(row["first_seen"]),
+        )  # fmt: skip
     parts.append(domains)
 
     anchors = _table("Top anchors", "anchor", "referring domains", "backlinks")
@@ -133,3 +139,46 @@ def render(profile: dict) -> Group:
 
 def print_profile(profile: dict, console: Console | None = None) -> None:
     (console or Console()).print(render(profile))
+
+
+def render_audit(audit: dict) -> Group:
+    """``backlinks audit``'s tables: bands, the most relevant backlinks, the most toxic domains, reasons."""
+    title = Text.assemble(
+        ("Relevance and toxicity of ", "bold"),
+        (audit["domain"], "bold cyan"),
+        f"   scored {iso(audit['scored_at']) if audit['scored_at'] else 'never: run `backlinks score`'}",
+    )
+    parts: list[RenderableType] = [title]
+    bands = _table("Distribution", "band", "live backlinks by relevance", "referring domains by toxicity")
+    for name in audit["relevance"]:
+        bands.add_row(name, _num(audit["relevance"][name]), _num(audit["toxicity"][name]))
+    parts.append(bands)
+
+    relevant = _table(
+        "Most relevant followed content backlinks", "referring page", "target URL", "relevance", "basis", numeric_from=2
+    )
+    for row in audit["most_relevant"]:
+        relevant.add_row(row["source_url"], row["target_url"], _num(row["relevance"]), row["relevance_basis"] or "–")
+    parts.append(relevant)
+
+    toxic = _table("Most toxic referring domains", "referring domain", "toxicity", numeric_from=1)
+    toxic.columns[0].no_wrap = True
+    toxic.add_column("reasons", justify="left", overflow="fold", ratio=1)
+    for row in audit["most_toxic"]:
+        reasons = "\n".join(f"{r['code']} (+{r['weight']}): {r['detail']}" for r in row["toxic_reasons"]) or "–"
+        toxic.add_row(row["source_domain"], _num(row["toxicity"]), reasons)
+    parts.append(toxic)
+
+    share = _table("What each reason touches", "reason", "weight", "referring domains", "share", "backlinks", "share")
+    share.columns[0].no_wrap = True
+    for code, row in audit["reasons"].items():
+        share.add_row(
+            code,
+            f"+{row['weight']}",
+            _num(row["referring_domains"]),
+            _share(row["referring_domains"], audit["referring_domains"]),
+            _num(row["backlinks"]),
+            f"{100 * row['backlinks_share']:.0f}%",
+        )
+    parts.append(share)
+    return Group(*parts)

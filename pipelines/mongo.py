@@ -452,6 +452,7 @@ def _page_op(item) -> UpdateOne:
         "links_stored": len(item.links),
         "language": item.language,
         "words": item.words,
+        "terms": item.terms,
     }
     if item.redirected_from:
         fields["redirected_from"] = item.redirected_from

@@ -23,13 +23,13 @@ from backlinkspider.cli.base import Command
 from backlinkspider.cli.cluster import Reset, Status
 from backlinkspider.cli.crawling import CheckTargets, Demo
 from backlinkspider.cli.maintenance import Migrate
-from backlinkspider.cli.ranking import Rank
-from backlinkspider.cli.reports import Disavow, Export, Report, Target
+from backlinkspider.cli.ranking import Rank, Score
+from backlinkspider.cli.reports import Audit, Disavow, Export, Report, Target
 from backlinkspider.redact import redact
 
 #: In the order ``backlinks --help`` lists them.
 COMMANDS: tuple[type[Command], ...] = (
-    Demo, CheckTargets, Report, Export, Target, Disavow, Rank, Migrate, Status, Reset,
+    Demo, CheckTargets, Report, Export, Target, Disavow, Rank, Score, Audit, Migrate, Status, Reset,
 )  # fmt: skip
 
 

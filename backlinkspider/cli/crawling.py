@@ -73,7 +73,7 @@ class Demo(Command):
             priority="cmdline",
         )
         print(f"Serving the demo web at {proxy.url}; crawling {', '.join(DEMO_SEEDS)}", flush=True)
-        status = _crawl(found, seeds=",".join(DEMO_SEEDS), targets=args.targets)
+        status = _crawl(found, seeds=",".join(DEMO_SEEDS), targets=args.targets, crawl_targets="1")
         proxy.stop()
         return status
 

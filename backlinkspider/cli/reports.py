@@ -167,6 +167,18 @@ class Export(Command):
             help="only the best backlink of each referring domain (followed, in the content, visible, "
             "then oldest), highest authority first",
         )
+        parser.add_argument(
+            "--min-relevance",
+            type=float,
+            metavar="N",
+            help="only backlinks with relevance >= N (0-100, see `backlinks score`; unscored ones are left out)",
+        )
+        parser.add_argument(
+            "--max-toxicity",
+            type=float,
+            metavar="N",
+            help="only backlinks whose referring domain has toxicity <= N (0-100; unscored ones are left out)",
+        )
         output_option(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -187,11 +199,30 @@ class Export(Command):
                 follow_only=args.follow_only,
                 no_hidden=args.no_hidden,
                 one_per_domain=args.one_per_domain,
+                min_relevance=args.min_relevance,
+                max_toxicity=args.max_toxicity,
             )
             with output(args.output) as out:
                 n = (write_csv if args.format == "csv" else write_jsonl)(rows, out)
         print(f"Exported {n} backlinks into {name}" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
         return 0
+
+
+#: a followed content backlink at least this relevant keeps its domain out of ``disavow --toxic``
+RELEVANT = 50
+
+
+def toxic_candidates(db, name: str, min_toxicity: float, include_relevant: bool) -> list[dict]:
+    """The referring domains ``disavow --toxic`` lists: toxic enough, and not relevant content links."""
+    from backlinkspider.store.audit import toxic_domains
+    from backlinkspider.store.scoring import scored_at
+
+    if scored_at(db) is None:
+        raise SystemExit("backlinks disavow: the store was never scored; run `backlinks score` first")
+    found = toxic_domains(db, name, min_toxicity)
+    if include_relevant:
+        return found
+    return [d for d in found if (d.get("content_relevance") or 0) < RELEVANT]
 
 
 def listed(what: str, values: list[str] | None, allowed) -> list[str]:
@@ -254,6 +285,48 @@ class Target(Command):
         return 0
 
 
+class Audit(Command):
+    """Which backlinks are worth having, and which referring domains are toxic and why."""
+
+    name = "audit"
+    help = "relevance and toxicity of DOMAIN's backlinks (after `backlinks score`)"
+    description = (
+        "From the last `backlinks score`: live backlinks of DOMAIN counted in relevance bands and its "
+        "referring domains in toxicity bands, the most relevant followed content backlinks, the most "
+        "toxic referring domains with their reasons, and the share of the profile each reason touches."
+    )
+
+    def parents(self):
+        return [store_options()]
+
+    def add_options(self, parser):
+        domain_argument(parser)
+        parser.add_argument("--top", type=positive, default=20, help="rows in each top list (default: 20)")
+        parser.add_argument("--json", action="store_true", help="print the audit as JSON, for machines")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from backlinkspider.export import iso
+        from backlinkspider.store.audit import audit
+        from backlinkspider.store.scoring import scored_at
+
+        name = domain(args.domain)
+        with open_store(args) as db:
+            if scored_at(db) is None:
+                raise SystemExit("backlinks audit: the store was never scored; run `backlinks score` first")
+            found = audit(db, name, top=args.top)
+        if args.json:
+            print(json.dumps(found, default=iso, ensure_ascii=False, indent=2))
+        else:
+            from rich.console import Console
+
+            from backlinkspider.terminal import render_audit
+
+            Console().print(render_audit(found))
+        if not found["live_backlinks"] and not found["referring_domains"]:
+            print(f"backlinks: no scored backlinks into {name} in the store", file=sys.stderr)
+        return 0
+
+
 class Disavow(Command):
     """A file for Google's disavow tool, from authority, a list, or both."""
 
@@ -262,7 +335,10 @@ class Disavow(Command):
     description = (
         "Write a file for Google Search Console's disavow links tool: `domain:` lines "
         "for the referring domains of DOMAIN whose authority (see `backlinks rank`) is at most "
-        "--max-authority, plus every domain and URL of --domains FILE. Give at least one of them."
+        "--max-authority, those whose toxicity (see `backlinks score`) is at least --min-toxicity "
+        "with --toxic, each under a `#` comment with its score and reasons, plus every domain and "
+        "URL of --domains FILE. Give at least one of them. --toxic never lists a domain with a "
+        "followed content backlink of relevance 50 or more, unless --include-relevant is given."
     )
 
     def parents(self):
@@ -282,11 +358,27 @@ class Disavow(Command):
             help="domains (bare or domain:) and URLs to "
             "disavow too, one a line, # comments; a previous disavow file works",
         )
+        parser.add_argument(
+            "--toxic", action="store_true", help="disavow referring domains by toxicity (needs `backlinks score`)"
+        )
+        parser.add_argument(
+            "--min-toxicity",
+            type=float,
+            default=60,
+            metavar="N",
+            help="with --toxic: the least toxicity to disavow (default: 60)",
+        )
+        parser.add_argument(
+            "--include-relevant",
+            action="store_true",
+            help="with --toxic: disavow toxic domains even when they have a followed content backlink "
+            f"of relevance >= {RELEVANT}",
+        )
         output_option(parser)
 
     def check(self, parser, args):
-        if args.max_authority is None and not args.domains:
-            parser.error("give --max-authority N, --domains FILE, or both")
+        if args.max_authority is None and not args.domains and not args.toxic:
+            parser.error("give --max-authority N, --toxic, --domains FILE, or several")
 
     def run(self, args: argparse.Namespace) -> int:
         from backlinkspider import store
@@ -299,14 +391,18 @@ class Disavow(Command):
             with open(args.domains, encoding="utf-8-sig") as f:
                 listed_domains, listed_urls = read_disavow_list(f)
         candidates = []  # only --max-authority needs the referring domains and their authority
-        if args.max_authority is not None:
+        toxic: list[dict] = []
+        if args.max_authority is not None or args.toxic:
             with open_store(args) as db:
-                if not store.has_authority(db):
-                    raise SystemExit(
-                        "backlinks disavow: no domain authority in the store yet; run `backlinks rank` first"
-                    )
-                candidates = store.referring_domain_authority(db, name)
-        text = disavow_file(name, candidates, args.max_authority, listed_domains, listed_urls)
+                if args.max_authority is not None:
+                    if not store.has_authority(db):
+                        raise SystemExit(
+                            "backlinks disavow: no domain authority in the store yet; run `backlinks rank` first"
+                        )
+                    candidates = store.referring_domain_authority(db, name)
+                if args.toxic:
+                    toxic = toxic_candidates(db, name, args.min_toxicity, args.include_relevant)
+        text = disavow_file(name, candidates, args.max_authority, listed_domains, listed_urls, toxic=toxic)
         with output(args.output) as out:
             out.write(text)
         size, lines = len(text.encode()), text.count("\n")

@@ -11,7 +11,10 @@ Monitoring arguments: ``recrawl=1`` revisits every referring page in the store
 as well as the seeds; ``check_targets=1`` checks every stored target URL once
 the crawl is done (one ``TargetItem`` each); ``follow_redirects_to_targets=1``
 resolves external links that are not into a target and records those that
-redirect into one (``kind: redirect``).
+redirect into one (``kind: redirect``). ``crawl_targets=1`` also walks each
+target's own site (the ``targets`` given, else those set with ``backlinks
+target``), from the first link into it, so ``backlinks score`` has the targets'
+text to judge relevance by.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -40,6 +44,7 @@ from backlinkspider.scope import in_site, stores
 from backlinkspider.spiders.outcomes import failure_reason, held, ignored, now, unusable
 from backlinkspider.spiders.redirect_links import RedirectLinksMixin
 from backlinkspider.spiders.target_checks import TargetChecksMixin, stop_after_headers
+from backlinkspider.terms import count_terms
 from backlinkspider.traps import TrapGuard
 from backlinkspider.urls import canonicalize, canonicalize_with_host, domain_of, host_of, registered_domain, user_url
 
@@ -86,8 +91,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
     With ``REDIS_URL`` set, both are shared through Redis with every worker
     (``backlinkspider.frontier.spider``), and a worker given neither joins
     the running crawl. ``recrawl``, ``check_targets`` (``spiders/target_checks.py``)
-    and ``follow_redirects_to_targets`` (``spiders/redirect_links.py``):
-    ``1`` to turn on.
+    ``follow_redirects_to_targets`` (``spiders/redirect_links.py``) and
+    ``crawl_targets``: ``1`` to turn on.
     """
 
     name = "backlinks"
@@ -99,6 +104,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         recrawl=None,
         check_targets=None,
         follow_redirects_to_targets=None,
+        crawl_targets=None,
         *args,
         **kwargs,
     ):
@@ -109,6 +115,9 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         self.recrawl = flag(recrawl)
         self.check_targets = flag(check_targets)
         self.follow_redirects = flag(follow_redirects_to_targets)
+        self.crawl_targets = flag(crawl_targets)
+        self._target_sites: frozenset[str] = frozenset()  # crawl_targets: the targets whose sites to walk
+        self._targets_crawled: set[str] = set()  # …and those started
         self.seed_urls: list[str] = []
         for raw in load_seeds(seeds):
             found = user_url(raw)
@@ -128,6 +137,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site_page_limit = crawler.settings.getint("SITE_PAGE_LIMIT")
+        spider.page_terms = crawler.settings.getint("PAGE_TERMS")
         spider.follow_page_nofollow = crawler.settings.getbool("FOLLOW_PAGE_NOFOLLOW")
         spider.traps = TrapGuard(crawler)
         preload()  # the language model, for pages that declare no language
@@ -142,6 +152,12 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
 
     async def start(self):
         revisit = await self._referring_pages() if self.recrawl else []
+        if self.crawl_targets:
+            self._target_sites = self.targets or frozenset(
+                await self.from_store(lambda db, _: store.target_domains(db))
+            )
+            if not self._target_sites:
+                self.logger.warning("crawl_targets=1: no targets given or set with `backlinks target`: no site to walk")
         if self.distributed:
             # A recrawl's seeds are revisited even though the seen-set knows them.
             # Before the engine first sees the spider idle (target checks start on idle), so
@@ -334,6 +350,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         page.language = page_language(
             found.lang, content_language.decode("latin-1") if content_language else None, found.text
         )
+        if self.page_terms:
+            page.terms = count_terms(found.main_text, page.language, self.page_terms)
         if found.invalid_urls:  # hrefs no browser could follow: not links
             self.crawler.stats.inc_value("backlinks/links/invalid_url", found.invalid_urls)
         page.links = found.links
@@ -353,9 +371,37 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             else:
                 external.add(url)
         page.external_links = len(external)
+        if self._target_sites:
+            requests.extend(self._target_site_requests(found.links))
         if not follow:
             stats.inc_value("backlinks/pages/nofollow_not_followed")
         stats.inc_value("backlinks/pages/parsed")
+        return requests
+
+    def _target_site_requests(self, links) -> list[scrapy.Request]:
+        """``crawl_targets``: the pages of the targets' own sites, whose text relevance compares with.
+
+        A target's site is started from the home page of the first link into it (its
+        scheme and host: a link tells which of ``http``/``https`` and ``www`` the site
+        answers on), then walked as a seed's site is; each linked target page is asked
+        for too, so the pages that backlinks point at have text even past ``SITE_PAGE_LIMIT``'s
+        reach from the home page.
+        """
+        requests = []
+        for link in links:
+            domain = registered_domain(link.host)
+            if domain not in self._target_sites:
+                continue
+            if domain not in self._targets_crawled:
+                self._targets_crawled.add(domain)
+                self.crawler.stats.inc_value("backlinks/targets/sites_crawled")
+                home = canonicalize(urlsplit(link.url)._replace(path="/", query="", fragment="").geturl())
+                request = self._request(home, domain) if home else None
+                if request is not None:
+                    requests.append(request)
+            request = self._request(link.url, domain)
+            if request is not None:
+                requests.append(request)
         return requests
 
     def on_error(self, failure):

@@ -82,13 +82,14 @@ from backlinkspider.store.schema import (
     LOST_REASONS,
     PAGES,
     PLACEMENTS,
+    REFERRING_DOMAINS,
     ROBOTS_ERRORS,
     STORE_INFO,
     TARGETS,
     ensure_indexes,
 )
 from backlinkspider.store.sitewide import crawled_pages_pipeline, linking_pages_pipeline, mark_sitewide
-from backlinkspider.store.targets import categorizer, set_target, target
+from backlinkspider.store.targets import categorizer, set_target, target, target_domains
 
 _RANKING = frozenset({"rank", "save_authority", "RankRun"})
 
@@ -148,6 +149,7 @@ __all__ = [
     "url_form_is_current",
     "mark_url_form_current",
     "migrate_urls",
+    "REFERRING_DOMAINS",
     "ROBOTS_ERRORS",
     "STORE_INFO",
     "clear_robots_error",
@@ -161,5 +163,6 @@ __all__ = [
     "linking_pages_pipeline",
     "set_target",
     "target",
+    "target_domains",
     *sorted(_RANKING),
 ]

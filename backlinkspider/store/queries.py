@@ -293,9 +293,11 @@ def backlinks_pipeline(
     placements: Iterable[str] = (),
     follow_only: bool = False,
     no_hidden: bool = False,
+    min_relevance: float | None = None,
 ) -> list[dict]:
     """``domain``'s backlinks, live or lost only, of any of ``link_types`` and ``placements``
-    (``unknown``: stored before placements were), followed only, visible only; last seen first."""
+    (``unknown``: stored before placements were), followed only, visible only, scored at least
+    ``min_relevance`` relevant; last seen first."""
     more: dict = dict(EXTERNAL)
     if live is True:
         more.update(LIVE)
@@ -313,6 +315,8 @@ def backlinks_pipeline(
         more["placement"] = {"$in": [None if p == "unknown" else p for p in wanted]}
     if no_hidden:
         more["hidden"] = {"$ne": True}
+    if min_relevance is not None:
+        more["relevance"] = {"$gte": min_relevance}
     # (target_domain, last_seen) is an index: MongoDB streams this order, no sort in memory.
     return [*_into(domain, **more), {"$sort": {"target_domain": 1, "last_seen": -1}}]
 

@@ -39,6 +39,15 @@ def rank(db: Database, damping: float = DAMPING, now: datetime | None = None) ->
     started = time.perf_counter()
     nodes, src, dst = graph_arrays(link_graph(db))
     read = time.perf_counter()
+    ranking, authority, stored = rank_graph(db, nodes, src, dst, damping, now)
+    return RankRun(ranking, authority, read - started, stored - read, time.perf_counter() - stored)
+
+
+def rank_graph(
+    db: Database, nodes: list[str], src: np.ndarray, dst: np.ndarray, damping: float, now: datetime | None
+) -> tuple[Ranking, np.ndarray, float]:
+    """PageRank of a graph (``graph_arrays``), saved into ``domains``; with the
+    ``perf_counter()`` at which ranking ended and storing began."""
     ranking = pagerank(nodes, src, dst, np.ones(len(src)), damping)
     authority = ranking.authority()
     ranked = time.perf_counter()
@@ -56,7 +65,7 @@ def rank(db: Database, damping: float = DAMPING, now: datetime | None = None) ->
             for i, name in enumerate(nodes)
         ),
     )
-    return RankRun(ranking, authority, read - started, ranked - read, time.perf_counter() - ranked)
+    return ranking, authority, ranked
 
 
 def save_authority(db: Database, rows: Iterable[dict], batch: int = 10000) -> int:

@@ -14,6 +14,7 @@ from itertools import islice
 from pymongo.database import Database
 
 from backlinkspider.anchors import CATEGORIES
+from backlinkspider.store.audit import referring_domain_scores
 from backlinkspider.store.queries import (
     anchors_pipeline,
     authority_pipeline,
@@ -152,7 +153,7 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
         "languages": [
             {"language": row["_id"], "referring_pages": row["referring_pages"]} for row in facets["languages"]
         ],
-        "top_referring_domains": [{"authority": None, **row} for row in facets["top_referring_domains"]],
+        "top_referring_domains": _with_scores(db, domain, facets["top_referring_domains"]),
         "top_anchors": facets["top_anchors"],
         "top_target_pages": [{"target_status": None, **row} for row in facets["top_target_pages"]],
         "new_and_lost": {
@@ -167,6 +168,20 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
             ],
         },
     }
+
+
+def _with_scores(db: Database, domain: str, rows: list[dict]) -> list[dict]:
+    """Top referring domains with ``relevance`` and ``toxicity`` (None until ``backlinks score``)."""
+    scores = referring_domain_scores(db, domain, (r["domain"] for r in rows))
+    return [
+        {
+            "authority": None,
+            **row,
+            "relevance": scores.get(row["domain"], {}).get("relevance"),
+            "toxicity": scores.get(row["domain"], {}).get("toxicity"),
+        }
+        for row in rows
+    ]
 
 
 def anchor_categories(db: Database, domain: str) -> dict[str, dict[str, int]]:
@@ -233,6 +248,10 @@ EXPORT_COLUMNS = (
     "referring_page_title",
     "referring_page_language",
     "referring_page_external_links",
+    "relevance",
+    "relevance_basis",
+    "referring_domain_toxicity",
+    "toxic_reasons",
 )
 
 
@@ -246,6 +265,8 @@ def backlink_rows(
     follow_only: bool = False,
     no_hidden: bool = False,
     one_per_domain: bool = False,
+    min_relevance: float | None = None,
+    max_toxicity: float | None = None,
 ) -> Iterator[dict]:
     """``EXPORT_COLUMNS`` of each backlink into ``domain`` that passes the filters
     (``backlinks_pipeline``), most recently seen first.
@@ -253,19 +274,46 @@ def backlink_rows(
     Streams, with authorities looked up ``batch`` rows at a time. ``one_per_domain``:
     only the best backlink of each referring domain (``best_per_domain``), highest
     authority first; that holds one backlink per referring domain in memory.
+    ``min_relevance``: only backlinks scored at least that relevant; ``max_toxicity``:
+    only those whose referring domain was scored at most that toxic (``backlinks score``).
     """
-    pipeline = backlinks_pipeline(domain, live, link_types, placements, follow_only, no_hidden)
+    pipeline = backlinks_pipeline(domain, live, link_types, placements, follow_only, no_hidden, min_relevance)
     cursor = db[BACKLINKS].aggregate(pipeline, allowDiskUse=True, batchSize=batch)
+    scored = _Scored(db, domain, max_toxicity)
     categorize = categorizer(db, domain).category
     known: dict[str, float | None] = {}
     if one_per_domain:
-        best = best_per_domain(cursor)
+        best = best_per_domain(d for d in cursor if scored.keeps_domain(d["source_domain"]))
         known.update(authority(db, best))
         ranked = sorted(best.values(), key=lambda d: (-(known.get(d["source_domain"]) or 0.0), d["source_domain"]))
-        yield from _rows(db, ranked, known, categorize)
+        yield from _rows(db, ranked, known, categorize, scored)
         return
     while chunk := list(islice(cursor, batch)):
-        yield from _rows(db, chunk, known, categorize)
+        yield from _rows(db, chunk, known, categorize, scored)
+
+
+class _Scored:
+    """Referring domains' toxicity for an export, looked up a batch at a time and remembered."""
+
+    def __init__(self, db: Database, domain: str, max_toxicity: float | None):
+        self.db, self.domain, self.max_toxicity = db, domain, max_toxicity
+        self.known: dict[str, dict] = {}
+
+    def load(self, sources: Iterable[str]) -> None:
+        missing = set(sources) - self.known.keys()
+        if missing:
+            found = referring_domain_scores(self.db, self.domain, missing)
+            self.known.update({s: found.get(s, {}) for s in missing})
+
+    def keeps_domain(self, source: str) -> bool:
+        if self.max_toxicity is None:
+            return True
+        self.load([source])
+        toxicity = self.known[source].get("toxicity")
+        return toxicity is not None and toxicity <= self.max_toxicity
+
+    def of(self, source: str) -> dict:
+        return self.known.get(source, {})
 
 
 def _preference(doc: dict) -> tuple:
@@ -294,12 +342,17 @@ def best_per_domain(docs: Iterable[dict]) -> dict[str, dict]:
     return best
 
 
-def _rows(db: Database, docs: list[dict], known: dict, categorize: Callable[[str, str], str]) -> Iterator[dict]:
+def _rows(
+    db: Database, docs: list[dict], known: dict, categorize: Callable[[str, str], str], scored: _Scored
+) -> Iterator[dict]:
+    scored.load(d["source_domain"] for d in docs)
+    docs = [d for d in docs if scored.keeps_domain(d["source_domain"])]
     missing = {d["source_domain"] for d in docs} - known.keys()
     if missing:
         known.update(authority(db, missing))
     for d in docs:
         context = d.get("context") or {}
+        domain_score = scored.of(d["source_domain"])
         yield {
             "referring_page": d["source_url"],
             "referring_domain": d["source_domain"],
@@ -322,6 +375,10 @@ def _rows(db: Database, docs: list[dict], known: dict, categorize: Callable[[str
             "referring_page_title": d.get("source_title"),
             "referring_page_language": d.get("source_language"),
             "referring_page_external_links": d.get("source_external_links"),
+            "relevance": d.get("relevance"),
+            "relevance_basis": d.get("relevance_basis"),
+            "referring_domain_toxicity": domain_score.get("toxicity"),
+            "toxic_reasons": " ".join(r["code"] for r in domain_score.get("toxic_reasons") or ()),
         }
 
 

@@ -31,6 +31,7 @@ EVENTS = "events"
 DOMAINS = "domains"
 STORE_INFO = "store_info"  # one document per fact about the store itself
 TARGETS = "targets"  # one document per target domain: brand names, keywords (store/targets.py)
+REFERRING_DOMAINS = "referring_domains"  # one document per (target, referring domain): store/scoring.py
 ROBOTS_ERRORS = "robots_errors"  # hosts whose robots.txt keeps failing (store/robots.py)
 EVENT_TYPES = ("new", "lost", "recovered", "link_type_changed")
 LOST_REASONS = ("link_removed", "page_not_found", "page_redirected", "page_error", "page_noindex")
@@ -53,8 +54,18 @@ def ensure_indexes(db: Database) -> None:
     # "New and lost backlinks of a domain in the last N days": one range scan.
     db[EVENTS].create_index([("target_domain", ASCENDING), ("time", DESCENDING)])
     index_domains(db[DOMAINS])
+    index_referring_domains(db[REFERRING_DOMAINS])
 
 
 def index_domains(collection: Collection) -> None:
     """Authority of a referring domain, looked up by name ($lookup in the reports)."""
     collection.create_index([("domain", ASCENDING)], unique=True, name="domain")
+
+
+def index_referring_domains(collection: Collection) -> None:
+    """A pair once; a target's referring domains by toxicity and by relevance (audit, report, disavow)."""
+    collection.create_index(
+        [("target_domain", ASCENDING), ("source_domain", ASCENDING)], unique=True, name="referring_domain"
+    )
+    collection.create_index([("target_domain", ASCENDING), ("toxicity", DESCENDING)])
+    collection.create_index([("target_domain", ASCENDING), ("relevance", DESCENDING)])

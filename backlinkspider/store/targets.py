@@ -37,6 +37,11 @@ def set_target(db: Database, domain: str, brand: list[str] | None = None, keywor
     return target(db, domain)
 
 
+def target_domains(db: Database) -> list[str]:
+    """The domains set with ``backlinks target``, sorted."""
+    return sorted(d["_id"] for d in db[TARGETS].find({}, {"_id": 1}))
+
+
 def categorizer(db: Database, domain: str) -> Categorizer:
     """The anchor categorizer for ``domain``'s backlinks."""
     found = target(db, domain)
