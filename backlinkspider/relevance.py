@@ -3,8 +3,8 @@
 Pages are compared by their stored ``terms`` (``backlinkspider.terms``), as
 TF-IDF vectors: sublinear term frequency (``1 + ln tf``) times smoothed inverse
 document frequency over every stored page (``ln((1 + N) / (1 + df)) + 1``,
-scikit-learn's default), each vector scaled to unit length, so a dot product is
-a cosine. A *site* vector is the normalized sum of its pages' vectors, cut to its
+scikit-learn's default), cut to its ``PAGE_VECTOR_TERMS`` heaviest terms and
+scaled to unit length, so a dot product is a cosine. A *site* vector is the normalized sum of its pages' vectors, cut to its
 ``SITE_TERMS`` heaviest terms: the topic of the site as a whole, which is what a
 single page of it is rarely enough to show (two pages of one manual can share few
 terms, yet both are plainly about the manual's subject).
@@ -23,48 +23,88 @@ import numpy as np
 from scipy import sparse
 
 #: terms a site's vector keeps: enough for any site's topics, and a bounded cost per site
-SITE_TERMS = 1000
+SITE_TERMS = 500
 #: rows multiplied at a time: bounds the memory of the intermediate products
 CHUNK = 50_000
 
 
+#: terms a page's vector keeps, its heaviest by TF-IDF: they carry nearly all of a
+#: cosine, and they bound the memory of a million pages (bench/store.py)
+PAGE_VECTOR_TERMS = 100
+#: pages read into one block of raw counts: a block is turned into vectors, and freed, at once
+BLOCK = 65_536
+
+
 class Corpus:
-    """Term counts of many pages, compactly: a growing CSR matrix of small counts."""
+    """Term counts of many pages, compactly (int32 term ids, uint8 counts), in blocks of
+    ``BLOCK`` pages, with document frequencies kept as they come."""
 
     def __init__(self) -> None:
         self.vocabulary: dict[str, int] = {}
-        self.indptr = array("q", [0])
-        self.ids = array("i")
-        self.counts = array("H")
+        self._blocks: list[tuple[array, array, array]] = []  # (indptr, ids, counts) of each block
+        self._rows = 0
+        self._df = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
-        return len(self.indptr) - 1
+        return self._rows
 
     def add(self, terms: Mapping[str, int] | None) -> int:
         """Append a page's ``{term: count}``; return its row."""
+        if self._rows % BLOCK == 0:
+            self._close_block()
+            self._blocks.append((array("q", [0]), array("i"), array("B")))
+        indptr, ids, counts = self._blocks[-1]
         if terms:
             vocabulary = self.vocabulary
             get = vocabulary.get
-            ids = []
+            found_ids = []
             for term in terms:
                 found = get(term)
                 if found is None:
                     found = vocabulary[term] = len(vocabulary)
-                ids.append(found)
-            self.ids.extend(ids)
-            self.counts.extend(min(int(n), 65535) for n in terms.values())
-        self.indptr.append(len(self.ids))
-        return len(self.indptr) - 2
+                found_ids.append(found)
+            ids.extend(found_ids)
+            counts.extend(min(int(n), 255) for n in terms.values())
+        indptr.append(len(ids))
+        self._rows += 1
+        return self._rows - 1
 
-    def tfidf(self) -> sparse.csr_matrix:
-        """Unit-length TF-IDF rows (float32); rows of pages without terms are empty."""
-        n = len(self)
-        ids = np.frombuffer(self.ids, dtype=np.int32) if len(self.ids) else np.zeros(0, dtype=np.int32)
-        counts = np.frombuffer(self.counts, dtype=np.uint16) if len(self.counts) else np.zeros(0, dtype=np.uint16)
-        indptr = np.frombuffer(self.indptr, dtype=np.int64)
-        df = np.bincount(ids, minlength=len(self.vocabulary))
-        weights = ((1 + np.log(counts.astype(np.float32))) * idf(df, n)[ids]).astype(np.float32)
-        matrix = sparse.csr_matrix((weights, ids, indptr), shape=(n, len(self.vocabulary)))
+    def _close_block(self) -> None:
+        """Count the last block's terms into the document frequencies."""
+        if not self._blocks:
+            return
+        ids = self._blocks[-1][1]
+        if len(ids):
+            found = np.bincount(np.frombuffer(ids, dtype=np.int32), minlength=len(self.vocabulary))
+            df = np.zeros(len(self.vocabulary), dtype=np.int64)
+            df[: len(self._df)] = self._df
+            df[: len(found)] += found
+            self._df = df
+
+    def tfidf(self, keep: int = PAGE_VECTOR_TERMS) -> sparse.csr_matrix:
+        """Unit-length TF-IDF rows (float32), each cut to its ``keep`` heaviest terms; rows of
+        pages without terms are empty. Consumes the raw counts, block by block."""
+        self._close_block()
+        n, width = self._rows, len(self.vocabulary)
+        weight_of = idf(np.concatenate([self._df, np.zeros(width - len(self._df), dtype=np.int64)]), n)
+        data, indices, lengths = [], [], []
+        while self._blocks:
+            indptr, ids, counts = self._blocks.pop(0)
+            block_ids = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
+            block_counts = np.frombuffer(counts, dtype=np.uint8) if len(counts) else np.zeros(0, dtype=np.uint8)
+            weights = (1 + np.log(block_counts.astype(np.float32))) * weight_of[block_ids]
+            block = _top_terms(
+                sparse.csr_matrix((weights, block_ids, np.frombuffer(indptr, dtype=np.int64)),
+                                  shape=(len(indptr) - 1, width)),
+                keep,
+            )  # fmt: skip
+            data.append(block.data.astype(np.float32))
+            indices.append(block.indices.astype(np.int32))
+            lengths.append(np.diff(block.indptr))
+        if not data:
+            return sparse.csr_matrix((n, width), dtype=np.float32)
+        indptr_all = np.concatenate([[0], np.cumsum(np.concatenate(lengths))])
+        matrix = sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr_all), shape=(n, width))
         return normalize(matrix)
 
 
@@ -74,12 +114,22 @@ def idf(df: np.ndarray, n: int) -> np.ndarray:
 
 
 def normalize(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    """Rows scaled to unit length (empty rows stay empty)."""
+    """Rows scaled to unit length (empty rows stay empty), in place: no copy of a large matrix."""
     matrix = matrix.tocsr()
-    squares = matrix.multiply(matrix).sum(axis=1)
-    norms = np.sqrt(np.asarray(squares, dtype=np.float64).ravel())
-    scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return sparse.csr_matrix(sparse.diags(scale.astype(np.float32)) @ matrix)
+    matrix.data = matrix.data.astype(np.float32, copy=False)
+    indptr = matrix.indptr
+    for first in range(0, matrix.shape[0], BLOCK):  # a block of rows at a time: bounded scratch memory
+        last = min(first + BLOCK, matrix.shape[0])
+        start, end = indptr[first], indptr[last]
+        if start == end:
+            continue
+        lengths = np.diff(indptr[first : last + 1])
+        rows = np.repeat(np.arange(last - first, dtype=np.int32), lengths)
+        values = matrix.data[start:end]
+        norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=last - first))
+        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0).astype(np.float32)
+        values *= scale[rows]
+    return matrix
 
 
 def group_vectors(
@@ -102,21 +152,18 @@ def group_vectors(
 
 
 def _top_terms(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
-    """Each row cut to its ``keep`` largest entries."""
+    """Each row cut to its ``keep`` largest entries (vectorized: one sort of the whole matrix)."""
     lengths = np.diff(matrix.indptr)
     if not len(lengths) or lengths.max() <= keep:
         return matrix
-    data, indices, indptr = [], [], [0]
-    for row in range(matrix.shape[0]):
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        values, columns = matrix.data[start:end], matrix.indices[start:end]
-        if end - start > keep:
-            chosen = np.argpartition(values, -keep)[-keep:]
-            values, columns = values[chosen], columns[chosen]
-        data.append(values)
-        indices.append(columns)
-        indptr.append(indptr[-1] + len(values))
-    return sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), np.asarray(indptr)), shape=matrix.shape)
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    order = np.lexsort((-matrix.data, rows))  # by row, heaviest first
+    rank = np.arange(len(order)) - matrix.indptr[rows[order]]
+    chosen = np.sort(order[rank < keep])  # back in row order
+    kept = np.bincount(rows[chosen], minlength=len(lengths))
+    return sparse.csr_matrix(
+        (matrix.data[chosen], matrix.indices[chosen], np.concatenate([[0], np.cumsum(kept)])), shape=matrix.shape
+    )
 
 
 def pair_cosines(a: sparse.csr_matrix, ia: np.ndarray, b: sparse.csr_matrix, ib: np.ndarray) -> np.ndarray:

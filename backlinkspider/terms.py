@@ -47,7 +47,9 @@ SNOWBALL = {
 
 def words(text: str) -> list[str]:
     """The normalized words of ``text``, in order, before stop words and stemming."""
-    text = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).casefold()
+    text = _normalized(text)
+    if not _CJK.search(text):
+        return [w for w in _WORD.findall(text) if len(w) > 1 and not w.isdigit()]
     found = []
     for word in _WORD.findall(text):
         if _CJK.search(word):
@@ -55,6 +57,34 @@ def words(text: str) -> list[str]:
         elif len(word) > 1 and not word.isdigit():
             found.append(word)
     return found
+
+
+def _normalized(text: str) -> str:
+    text = text[:MAX_TEXT_CHARS]
+    if not unicodedata.is_normalized("NFKC", text):  # most text is: a quick check in C
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
+
+
+#: ASCII bytes that are not letters or digits become spaces, the rest stays: UTF-8 text
+#: then splits into words in C, three times faster than the regular expression
+_SEPARATORS = bytes(b if b >= 128 or chr(b).isalnum() else 32 for b in range(256))
+
+
+def _counted_words(text: str) -> Counter[str]:
+    """``Counter(words(text))``, split in C; only the tokens with non-ASCII characters
+    (accents, curly quotes, CJK) go through the regular expression, once each."""
+    text = _normalized(text)
+    raw = Counter(text.encode("utf-8", "replace").translate(_SEPARATORS).decode("utf-8", "replace").split())
+    for token in [t for t in raw if not t.isascii() or len(t) < 2 or t.isdigit()]:
+        n = raw.pop(token)
+        if token.isascii():
+            continue
+        for word in _WORD.findall(token):
+            for part in _cjk_words(word) if _CJK.search(word) else (word,):
+                if (len(part) > 1 and not part.isdigit()) or _CJK.match(part):
+                    raw[part] += n
+    return raw
 
 
 def _cjk_words(word: str) -> list[str]:
@@ -121,7 +151,7 @@ def count_terms(text: str, language: str | None, keep: int = MAX_TERMS) -> dict[
     lang = _language(language)
     stop, stem = lang.stop, lang.stem
     counts: Counter[str] = Counter()
-    for word, n in Counter(words(text)).items():
+    for word, n in _counted_words(text).items():
         if word not in stop:
             counts[stem(word)] += n
     if len(counts) <= keep:

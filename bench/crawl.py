@@ -12,7 +12,8 @@ each in a fresh process with the same downloader settings, alternating for
 ``--rounds`` rounds. Ours counts every MongoDB command it sends (pymongo
 command monitoring): that is its number of round trips. ``--journal`` adds a
 third crawler, ours with the pipeline's writes unjournaled (``w: 1`` alone), to
-show what acknowledged-means-on-disk costs.
+show what acknowledged-means-on-disk costs; ``--terms`` one without term counting
+(``PAGE_TERMS=0``), to show what ``pages.terms`` costs.
 
     python bench/crawl.py [--pages 5000] [--rounds 2] [--journal]
 """
@@ -136,6 +137,8 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str) -> d
     )
     if kind == "bare":
         settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}}, priority="cmdline")
+    if kind == "no_terms":
+        settings.set("PAGE_TERMS", 0, priority="cmdline")
     if kind == "unjournaled":
         from pymongo.write_concern import WriteConcern
 
@@ -168,6 +171,7 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=12, help="internal links per page")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of bare and ours")
     parser.add_argument("--journal", action="store_true", help="also crawl with unjournaled writes, to compare")
+    parser.add_argument("--terms", action="store_true", help="also crawl without term counting (PAGE_TERMS=0)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -180,6 +184,7 @@ def main() -> None:
         print(json.dumps(run_crawler(**job)))
         return
 
+    import bson
     from pymongo import MongoClient
 
     from backlinkspider.embedded import EmbeddedMongo
@@ -211,7 +216,11 @@ def main() -> None:
         print(f"web: {args.pages} pages over {args.sites} sites, {args.links} internal + 3 external links a page")
         results = []
         for r in range(args.rounds):
-            for kind in ("bare", "ours", "unjournaled") if args.journal else ("bare", "ours"):
+            stored = ["ours"] + ["unjournaled"] * args.journal + ["no_terms"] * args.terms
+            if r % 2:  # the server slows as its databases grow: alternate which arm goes first
+                stored.reverse()
+            kinds = ["bare", *stored]
+            for kind in kinds:
                 job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "database": f"bench_{r}_{kind}"}
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", json.dumps(job)],
@@ -239,6 +248,11 @@ def main() -> None:
             f"best pages/s: bare {best['bare']:.1f}, ours {best['ours']:.1f}: "
             f"ours = {best['ours'] / best['bare']:.2f}x bare (target: at least 0.9x)"
         )
+        if args.terms:
+            print(
+                f"term counting: ours {best['ours']:.1f} pages/s, without terms {best['no_terms']:.1f}: "
+                f"{best['ours'] / best['no_terms']:.2f}x"
+            )
         if args.journal:
             print(
                 f"journaled writes: ours {best['ours']:.1f} pages/s, unjournaled {best['unjournaled']:.1f}: "
@@ -249,6 +263,8 @@ def main() -> None:
             f"stored: {client['bench_0_ours'].backlinks.count_documents({})} backlinks, "
             f"{client['bench_0_ours'].pages.count_documents({})} pages"
         )
+        sizes = [len(bson.encode({"terms": p.get("terms") or {}})) - 13 for p in client["bench_0_ours"].pages.find()]
+        print(f"terms: {sum(sizes) / max(len(sizes), 1):,.0f} bytes of BSON a page on average (target: at most 2 KB)")
         client.close()
     finally:
         server.terminate()

@@ -11,7 +11,9 @@ Ours is measured twice: "full" builds every detail for every link (anchor, rel,
 kind, placement, hidden, context; LinkExtractor builds anchor and rel); "crawl"
 is what the spider runs, with details only for the links it can store (external
 ones, when no targets are given) and the rest only resolved, for following. Both
-also read the page's language tag, word count and text, as the spider does.
+also read the page's language tag, word count, text and main text, as the spider
+does. Counting the main text's terms (backlinkspider.terms), the spider's next
+step, is measured apart: its time a page, and what ``pages.terms`` weighs in BSON.
 
     python bench/extract.py [--pages N] [--rounds R]
 """
@@ -31,6 +33,7 @@ from scrapy.http import HtmlResponse  # noqa: E402
 from scrapy.linkextractors import LinkExtractor  # noqa: E402
 
 from backlinkspider.links import extract, markup  # noqa: E402
+from backlinkspider.terms import count_terms  # noqa: E402
 from backlinkspider.urls import clear_resolve_cache, registered_domain  # noqa: E402
 from pipelines.classify import stores  # noqa: E402
 from tests.support.debian_docs import python_docs  # noqa: E402
@@ -84,6 +87,28 @@ def main() -> None:
     print(f"ratio, full:  {full / theirs:.1f}x Scrapy's LinkExtractor")
     print(f"ratio, crawl: {crawl / theirs:.1f}x Scrapy's LinkExtractor (target: at least 8x)")
     print("(ours keeps every link, LinkExtractor one per URL; 'full' adds placement, hidden, context to each)")
+    terms_weight(pages)
+
+
+def terms_weight(pages) -> None:
+    """What ``pages.terms`` weighs per page, and what counting them costs, on these pages
+    (the second time: a crawl's stems are remembered after its first pages)."""
+    import bson
+
+    texts = [extract(body, url).main_text for url, body in pages]
+    for text in texts:
+        count_terms(text, "en")
+    sizes, counts = [], []
+    start = time.perf_counter()
+    found = [count_terms(text, "en") for text in texts]
+    seconds = time.perf_counter() - start
+    for terms in found:
+        sizes.append(len(bson.encode({"terms": terms})) - 5)  # the field: type, name, document
+        counts.append(len(terms))
+    print(
+        f"terms: {sum(sizes) / len(sizes):,.0f} bytes of BSON a page on average (target: at most 2 KB), "
+        f"{sum(counts) / len(counts):.0f} terms, counted in {seconds / len(pages) * 1000:.2f} ms a page"
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,11 @@ dates, 10% lost, 2% broken, and ``events`` for the last 60 days. Then:
 * ``backlinks rank`` end to end on that store (read the graph, PageRank, replace
   ``domains``), in a child process whose peak memory is measured;
 * PageRank alone on a generated graph of ``--edges`` (1,000,000) edges, also in
-  a child process.
+  a child process;
+* ``backlinks score`` end to end on that store, with a page for each referring
+  and target page (``pages``: ``PAGE_TERMS_MEAN`` terms each on average, as real
+  documentation pages have; 70% from the domain's topic, 30% from a Zipf
+  vocabulary), in a child process whose peak memory is measured, against ``rank``.
 
     python bench/store.py [--backlinks 1000000] [--domains 50000] [--data DIR]
 """
@@ -145,6 +149,48 @@ def generate(db, backlinks: int, domains: int, seed: int = 1) -> Counter:
     return per_target
 
 
+PAGE_TERMS_MEAN = 150  # bench/extract.py: 152 a page on real documentation pages
+VOCABULARY = 20_000
+TOPICS = 50
+TOPIC_TERMS = 300
+
+
+def generate_pages(db, seed: int = 2) -> int:
+    """A ``pages`` document with ``terms`` for each referring and target page of the store."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    words = np.array([f"w{n:05d}" for n in range(VOCABULARY)])
+    zipf = 1 / np.arange(1, VOCABULARY + 1)
+    zipf /= zipf.sum()
+    urls = set(db[store.BACKLINKS].distinct("source_url")) | set(db[store.BACKLINKS].distinct("target_url"))
+    started, made, batch = time.monotonic(), 0, []
+    for url in sorted(urls):
+        host = url.split("/")[2]
+        name = host.removeprefix("www.")
+        topic = int(name[4:9]) % TOPICS
+        n = int(min(200, max(10, rng.normal(PAGE_TERMS_MEAN, 40))))
+        topical = rng.integers(topic * TOPIC_TERMS, (topic + 1) * TOPIC_TERMS, int(n * 0.7))
+        common = rng.choice(VOCABULARY, n - len(topical), p=zipf)
+        ids = np.unique(np.concatenate([topical, common]))
+        counts = 1 + rng.geometric(0.4, len(ids))
+        terms = dict(sorted(zip(words[ids].tolist(), counts.tolist(), strict=True), key=lambda kv: (-kv[1], kv[0])))
+        batch.append(
+            {"url": url, "host": host, "domain": name, "status": 200, "error": "", "words": int(rng.integers(80, 3000)),
+             "external_links": int(rng.integers(2, 80)), "terms": terms}
+        )  # fmt: skip
+        if len(batch) >= 5000:
+            db[store.PAGES].insert_many(batch, ordered=False)
+            made += len(batch)
+            batch = []
+            print(f"\r  generated {made:,} pages ({made / (time.monotonic() - started):,.0f}/s)", end="", flush=True)
+    if batch:
+        db[store.PAGES].insert_many(batch, ordered=False)
+        made += len(batch)
+    print(f"\r  generated {made:,} pages in {time.monotonic() - started:.0f} s", flush=True)
+    return made
+
+
 def plan_of(db, collection: str, pipeline: list) -> str:
     """The plan's access path, keys and documents examined, from explain("executionStats")."""
     explained = db.command(
@@ -226,6 +272,15 @@ print(f"{took:.2f} {ranking.iterations} {resource.getrusage(resource.RUSAGE_SELF
 """
 
 
+SCORE = """
+import resource, sys
+from backlinkspider.cli import main
+code = main(["score"])
+print(f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+sys.exit(code)
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backlinks", type=int, default=1_000_000)
@@ -236,6 +291,7 @@ def main() -> None:
         default="/tmp/backlinkspider-bench-store",
         help="SecantusDB data directory; a store generated there before is reused",
     )
+    parser.add_argument("--no-score", action="store_true", help="leave out `backlinks score` (and its pages)")
     args = parser.parse_args()
 
     server = EmbeddedMongo(args.data)
@@ -278,6 +334,24 @@ def main() -> None:
             f"targets: report queries from an index, no collection scan: {'yes' if indexed else 'NO'}; "
             f"rank under a minute: {rank_took:.1f} s; memory under 1 GiB: {rank_peak:.0f} MiB "
             f"(rank), {own_peak} MiB (PageRank of {args.edges:,} edges)"
+        )
+        if args.no_score:
+            return
+        if not db["bench_meta"].find_one({"_id": "pages"}):
+            pages = generate_pages(db)
+            db["bench_meta"].insert_one({"_id": "pages", "count": pages})
+        pages = db["bench_meta"].find_one({"_id": "pages"})["count"]
+        runs = {}
+        for run in ("first", "again"):  # the first run writes every relevance; a second only what changed
+            took, _, out = child_peak([sys.executable, "-c", SCORE], env)
+            lines = out.strip().splitlines()
+            runs[run] = (took, float(lines[-1].split()[1]))
+            print(f"score ({run}) end to end {took:6.1f} s   peak memory {runs[run][1]:6.0f} MiB   {lines[0]}")
+        first, again = runs["first"], runs["again"]
+        print(
+            f"targets: score at most 2x rank: {first[0] / rank_took:.2f}x first, {again[0] / rank_took:.2f}x again "
+            f"({first[0]:.1f} s and {again[0]:.1f} s against {rank_took:.1f} s, {pages:,} pages with terms); "
+            f"memory under 1 GiB: {max(first[1], again[1]):.0f} MiB"
         )
     finally:
         client.close()

@@ -26,7 +26,10 @@ def test_demo_crawls_into_the_embedded_store_and_reports(demo_env, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "backlinks into acme-tools.com: 8" in done.stdout
     assert "referring domains 3" in done.stdout
-    assert "pages fetched 7" in done.stdout
+    # 7 pages of the three seed sites, 6 of acme-tools.com's own site (crawl_targets): the 5 pages
+    # it serves and shop.acme-tools.com/sale, which it does not (the links to the rest are not followed:
+    # on a robots-disallowed page, or from a page that says nofollow)
+    assert "pages fetched 13" in done.stdout
     # The store commands read the same embedded store (started again, stopped again).
     for command in (["rank"], ["report", "acme-tools.com", "--json"]):
         done = subprocess.run(
@@ -48,9 +51,12 @@ def test_demo_crawls_into_the_embedded_store_and_reports(demo_env, tmp_path):
     client = pymongo.MongoClient(server.start())
     try:
         backlinks = client.demo.backlinks
-        assert backlinks.count_documents({"target_domain": "acme-tools.com"}) == 8
+        assert backlinks.count_documents({"target_domain": "acme-tools.com", "internal": False}) == 8
         assert backlinks.count_documents({"source_url": {"$regex": "/private/"}}) == 0
         assert backlinks.count_documents({"page_nofollow": True}) == 2
+        # crawl_targets: the target's own pages, with the terms relevance compares
+        home = client.demo.pages.find_one({"url": "http://www.acme-tools.com/"})
+        assert home["status"] == 200 and {"garden", "tool", "spade"} <= set(home["terms"])
     finally:
         client.close()
         server.stop()

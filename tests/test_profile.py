@@ -20,6 +20,8 @@ from tests.support import known_store
 from tests.support.cli import BACKLINKS, cli
 from tests.support.known_store import ACME, DAY
 
+UNSCORED = {"relevance": None, "toxicity": None}  # until `backlinks score`
+
 
 @pytest.fixture
 def known(db):
@@ -62,15 +64,37 @@ def expected_profile(now: datetime) -> dict:
         },
         "languages": [{"language": None, "referring_pages": 7}],
         "top_referring_domains": [
-            {"domain": "diy-talk.net", "authority": 12.0, "backlinks": 3, "follow": 2, "first_seen": iso(60, now)},
-            {"domain": "example.org", "authority": 40.5, "backlinks": 3, "follow": 2, "first_seen": iso(40, now)},
-            {"domain": "example.com", "authority": None, "backlinks": 1, "follow": 1, "first_seen": iso(2, now)},
+            {
+                "domain": "diy-talk.net",
+                "authority": 12.0,
+                "backlinks": 3,
+                "follow": 2,
+                "first_seen": iso(60, now),
+                **UNSCORED,
+            },
+            {
+                "domain": "example.org",
+                "authority": 40.5,
+                "backlinks": 3,
+                "follow": 2,
+                "first_seen": iso(40, now),
+                **UNSCORED,
+            },
+            {
+                "domain": "example.com",
+                "authority": None,
+                "backlinks": 1,
+                "follow": 1,
+                "first_seen": iso(2, now),
+                **UNSCORED,
+            },
             {
                 "domain": "janedoe.blogspot.com",
                 "authority": 3.1,
                 "backlinks": 1,
                 "follow": 0,
                 "first_seen": iso(5, now),
+                **UNSCORED,
             },
         ],
         "top_anchors": [
@@ -186,7 +210,7 @@ def test_chart_draws_a_png(known, tmp_path):
 
 # A backlink stored before placements: placement unknown, hidden and sitewide not known,
 # the anchor's category worked out when exported, no context or referring page facts.
-OLD_DOCUMENT = "," + ",".join(["unknown", "", "", "other", "", "", "", "", ""])
+OLD_DOCUMENT = "," + ",".join(["unknown", "", "", "other", "", "", "", "", "", "", "", "", ""])
 
 
 def test_export_csv_has_the_tracking_sheet_columns_and_rows(known):
@@ -195,7 +219,8 @@ def test_export_csv_has_the_tracking_sheet_columns_and_rows(known):
     assert out.splitlines() == [
         "referring_page,referring_domain,domain_authority,target_url,anchor,link_type,kind,"
         "first_seen,last_seen,lost_at,lost_reason,target_status,placement,hidden,sitewide,anchor_category,"
-        "context_before,context_after,referring_page_title,referring_page_language,referring_page_external_links",
+        "context_before,context_after,referring_page_title,referring_page_language,referring_page_external_links,"
+        "relevance,relevance_basis,referring_domain_toxicity,toxic_reasons",
         # last seen first: 8 was seen a day before it was lost 2 days ago, 9 before 15 days ago
         f"http://spam.example.net/x,example.net,0.0,https://{ACME}/,cheap tools,follow,text,"
         f"{iso(90, now)},{(now - 3 * DAY - timedelta(minutes=8)).strftime('%Y-%m-%dT%H:%M:%SZ')},"

@@ -4,8 +4,9 @@ Crawls themselves run with Scrapy's own ``scrapy crawl backlinks``; this script
 holds what is not a crawl: ``backlinks demo`` serves the demo web on loopback
 and crawls it, so a new user sees the whole path from pages to MongoDB to
 report with one command and nothing else installed; ``backlinks check-targets``
-finds broken backlinks; ``report``, ``export``, ``disavow`` and ``rank`` read
-the store (through ``backlinkspider.store``, the Python API), ``migrate`` brings an
+finds broken backlinks; ``report``, ``export``, ``target``, ``disavow``, ``rank``,
+``score`` and ``audit`` read the store (through ``backlinkspider.store``, the Python
+API), ``migrate`` brings an
 older store to the current form; ``backlinks status``
 and ``backlinks reset`` look after a distributed crawl's Redis frontier.
 

@@ -1,5 +1,5 @@
 """The commands that read a domain's backlinks out of the store: ``report``,
-``export`` and ``disavow``. Every query is ``backlinkspider.store``'s."""
+``export``, ``target``, ``audit`` and ``disavow``. Every query is ``backlinkspider.store``'s."""
 
 from __future__ import annotations
 
