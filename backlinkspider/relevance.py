@@ -4,8 +4,8 @@ Pages are compared by their stored ``terms`` (``backlinkspider.terms``), as
 TF-IDF vectors: sublinear term frequency (``1 + ln tf``) times smoothed inverse
 document frequency over every stored page (``ln((1 + N) / (1 + df)) + 1``,
 scikit-learn's default), cut to its ``PAGE_VECTOR_TERMS`` heaviest terms and
-scaled to unit length, so a dot product is a cosine. A *site* vector is the normalized sum of its pages' vectors, cut to its
-``SITE_TERMS`` heaviest terms: the topic of the site as a whole, which is what a
+scaled to unit length, so a dot product is a cosine. A *site* vector is the
+normalized sum of its pages' vectors, cut to its ``SITE_TERMS`` heaviest terms: the topic of the site as a whole, which is what a
 single page of it is rarely enough to show (two pages of one manual can share few
 terms, yet both are plainly about the manual's subject).
 
