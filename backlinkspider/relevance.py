@@ -5,9 +5,10 @@ TF-IDF vectors: sublinear term frequency (``1 + ln tf``) times smoothed inverse
 document frequency over every stored page (``ln((1 + N) / (1 + df)) + 1``,
 scikit-learn's default), cut to its ``PAGE_VECTOR_TERMS`` heaviest terms and
 scaled to unit length, so a dot product is a cosine. A *site* vector is the
-normalized sum of its pages' vectors, cut to its ``SITE_TERMS`` heaviest terms: the topic of the site as a whole, which is what a
-single page of it is rarely enough to show (two pages of one manual can share few
-terms, yet both are plainly about the manual's subject).
+normalized sum of its pages' vectors, cut to its ``SITE_TERMS`` heaviest terms:
+the topic of the site as a whole, which a single page of it is rarely enough to
+show (two pages of one manual can share few terms, yet both are plainly about the
+manual's subject).
 
 ``relevance`` turns the two cosines of a backlink (referring page to target
 page, referring page to target site) into 0–100: see ``score``. All of it is
