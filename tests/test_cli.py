@@ -65,5 +65,5 @@ def test_demo_crawls_into_the_embedded_store_and_reports(demo_env, tmp_path):
 def test_help_lists_the_commands():
     done = subprocess.run([BACKLINKS, "--help"], capture_output=True, text=True, check=True)
     assert "demo" in done.stdout and "scrapy crawl backlinks" in done.stdout
-    for command in ("check-targets", "report", "export", "disavow", "rank", "status", "reset"):
+    for command in ("check-targets", "report", "export", "disavow", "rank", "score", "audit", "status", "reset"):
         assert f"    {command}" in done.stdout, command

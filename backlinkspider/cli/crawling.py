@@ -43,7 +43,8 @@ class Demo(Command):
     help = "crawl the bundled demo web (served on loopback) into MongoDB and print the report"
     description = (
         "Serve the bundled demo web through a loopback HTTP proxy, crawl it with "
-        "the backlinks spider into MONGO_URI (or the embedded server when unset) and print "
+        "the backlinks spider into MONGO_URI (or the embedded server when unset), with "
+        "crawl_targets=1 (the targets' own site too, for `backlinks score`), and print "
         "the report."
     )
 
