@@ -160,10 +160,14 @@ def generate_pages(db, seed: int = 2) -> int:
     import numpy as np
 
     rng = np.random.default_rng(seed)
+    db[store.PAGES].delete_many({})  # a run stopped halfway left some
     words = np.array([f"w{n:05d}" for n in range(VOCABULARY)])
     zipf = 1 / np.arange(1, VOCABULARY + 1)
     zipf /= zipf.sum()
-    urls = set(db[store.BACKLINKS].distinct("source_url")) | set(db[store.BACKLINKS].distinct("target_url"))
+    urls = set()  # a scan, not distinct(): the embedded server's distinct holds every value in memory
+    for doc in db[store.BACKLINKS].find({}, {"_id": 0, "source_url": 1, "target_url": 1}, batch_size=10000):
+        urls.add(doc["source_url"])
+        urls.add(doc["target_url"])
     started, made, batch = time.monotonic(), 0, []
     for url in sorted(urls):
         host = url.split("/")[2]

@@ -143,7 +143,7 @@ def score(
     )
     timings["store"] = time.perf_counter() - clock
     return ScoreRun(
-        targets=len({links.target[i] for i in t}) if not chosen else len(chosen),
+        targets=len(chosen) if chosen else len(np.unique(links.target[t])),
         backlinks=len(t),
         pages=len(pages.url),
         referring_domains=written,
