@@ -117,7 +117,7 @@ def test_the_blog_network_is_toxic_for_its_reasons_and_the_honest_blog_is_not(sc
         assert all(r["detail"] and r["weight"] > 0 for r in row["toxic_reasons"])
     honest = rows[topics.HONEST]
     assert honest["toxicity"] <= 20, honest
-    assert honest["relevance"] >= 30
+    assert honest["relevance"] > 5 * max(rows[name]["relevance"] for name in topics.NETWORK)
     assert {k for k in honest} >= {
         "target_domain", "source_domain", "backlinks", "live", "followed", "first_seen", "last_seen",
         "authority", "relevance", "toxicity", "toxic_reasons", "scored_at",
@@ -171,16 +171,9 @@ def test_disavow_toxic_lists_the_network_with_reasons_and_spares_relevant_domain
     for n, line in enumerate(lines):
         if line.startswith("domain:"):
             assert lines[n - 1].startswith("# toxicity 100: ") and "link_network (+35)" in lines[n - 1]
-    everything = cli(db, "disavow", topics.TARGET, "--toxic", "--min-toxicity", "0", "--include-relevant").stdout
-    relevant = [
-        d["source_domain"]
-        for d in db[REFERRING_DOMAINS].find({"target_domain": topics.TARGET, "content_relevance": {"$gte": 50}})
-    ]
-    assert relevant  # some Python referrers have a followed content link of relevance >= 50…
-    spared = cli(db, "disavow", topics.TARGET, "--toxic", "--min-toxicity", "0").stdout
-    for name in relevant:
-        assert f"domain:{name}\n" in everything
-        assert f"domain:{name}\n" not in spared  # …which --toxic spares unless told
+    # Every scored domain is toxic enough at 0; none here has a content link of relevance >= 50.
+    everything = cli(db, "disavow", topics.TARGET, "--toxic", "--min-toxicity", "0").stdout
+    assert everything.count("\ndomain:") == db[REFERRING_DOMAINS].count_documents({"target_domain": topics.TARGET})
 
 
 def test_export_carries_scores_and_filters_by_them(scored):
@@ -273,6 +266,33 @@ def test_scoring_one_target_leaves_the_others_documents(db):
     score(db, ["one.com"], now=later)
     got = {d["target_domain"]: d["scored_at"] for d in db[REFERRING_DOMAINS].find()}
     assert got == {"one.com": later, "two.com": NOW}
+
+
+def test_disavow_toxic_spares_a_relevant_content_link_unless_told(db):
+    ensure_indexes(db)
+    db[BACKLINKS].insert_many(
+        [
+            # on topic, in the content, followed: relevant, though its hidden twin makes it suspect
+            _link("http://twin.com/a", "http://shop.com/spades", anchor="our spades"),
+            _link("http://twin.com/a", "http://shop.com/spades", anchor="cheap", hidden=True),
+            _link("http://other.com/b", "http://shop.com/spades", hidden=True),
+        ]
+    )
+    garden = {"spade": 5, "garden": 4, "soil": 3, "dig": 2}
+    db[PAGES].insert_many(
+        [
+            _page("http://twin.com/a", garden),
+            _page("http://shop.com/spades", garden),
+            _page("http://other.com/b", {"tax": 3}),
+        ]
+    )
+    score(db, ["shop.com"], now=NOW)
+    twin = db[REFERRING_DOMAINS].find_one({"source_domain": "twin.com"})
+    assert twin["content_relevance"] >= 50 and twin["toxicity"] >= 30
+    spared = cli(db, "disavow", "shop.com", "--toxic", "--min-toxicity", "30").stdout
+    assert "domain:other.com\n" in spared and "domain:twin.com" not in spared
+    told = cli(db, "disavow", "shop.com", "--toxic", "--min-toxicity", "30", "--include-relevant").stdout
+    assert "domain:other.com\n" in told and "domain:twin.com\n" in told
 
 
 def test_commands_refuse_a_store_never_scored(db):
