@@ -384,8 +384,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         A target's site is started from the home page of the first link into it (its
         scheme and host: a link tells which of ``http``/``https`` and ``www`` the site
         answers on), then walked as a seed's site is; each linked target page is asked
-        for too, so the pages that backlinks point at have text even past ``SITE_PAGE_LIMIT``'s
-        reach from the home page.
+        for too (within the same ``SITE_PAGE_LIMIT``), so the pages that backlinks point
+        at have text even where the home page's links do not lead to them.
         """
         requests = []
         for link in links:
