@@ -62,6 +62,23 @@ class PageItem:
     domain: str = ""
     # Distributed mode: the frontier lease to end once this page is stored. Not stored.
     lease: str | None = None
+    # ``expand``: what the crawl learned about sites by the time of this page (written to
+    # ``sites`` with it, so a site's record is as safe as the page's).
+    site_updates: list[SiteUpdate] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SiteUpdate:
+    """A change to one ``sites`` document (``expand``): each write is idempotent."""
+
+    domain: str  # registered domain
+    state: str = ""  # queued, crawling, done, refused, robots_unavailable ("" = unchanged)
+    pages_crawled: int = 0  # pages of the site fetched so far (kept as the maximum seen)
+    # Set once, when the site is first met:
+    hop: int | None = None
+    discovered_from: str = ""
+    first_seen: datetime | None = None
+    priority: float | None = None
 
 
 @dataclass(slots=True)

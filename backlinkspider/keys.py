@@ -28,6 +28,12 @@ layout below is theirs too:
 ``P:backoff:<host>``        string: until when (ms) the host asked to be left alone (Retry-After)
 ``P:stats``                 hash: queued, leased, seen, duplicates, capped, pages
 ``P:pages:<minute>``        counter of pages fetched in that minute (expires)
+``P:discovery``             sorted set: site met by ``expand`` -> priority (bfs: minus the order met), until opened
+``P:discovery:hops``        hash: site -> hop (the shortest way found)
+``P:discovery:entries``     hash: site -> its entry requests, JSON ``[[h1, h2, host, entry], …]``
+``P:discovery:links``       set: "linking site<TAB>site", each credited once
+``P:discovery:opened``      list: the sites opened, in the order they were (``:seq``: sites met)
+``P:discovery:state``       hash: site -> 1 once opened (credits no longer count)
 =========================== ===========================================================
 """
 
@@ -55,6 +61,8 @@ REDIRECT_URLS = "redirect_urls"
 LEASE = "frontier_lease"
 #: distributed mode: the host queue a leased request came from.
 HOST = "frontier_host"
+#: ``expand``: the hop of the page's site (a seed's site is 0).
+HOP = "hop"
 
 
 # --- Redis keys ----------------------------------------------------------------------
@@ -79,6 +87,9 @@ class RedisKeys:
         self.sites = f"{prefix}:sites"
         self.targets = f"{prefix}:targets"
         self.stats = f"{prefix}:stats"
+        self.discovery = f"{prefix}:discovery"
+        self.discovery_opened = f"{self.discovery}:opened"
+        self.discovery_hops = f"{self.discovery}:hops"
         self.all = f"{prefix}:*"  # a SCAN pattern: every key of the crawl
 
     def host_queue(self, host: str) -> str:

@@ -61,6 +61,17 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = _env("AUTOTHROTTLE_TARGET_CONCURRENCY", 2.0)
 # Pages requested per site (a seed's registered domain); 0 = no cap.
 SITE_PAGE_LIMIT = _env("SITE_PAGE_LIMIT", 10_000)
 DEPTH_LIMIT = _env("DEPTH_LIMIT", 0)
+# -a expand=N (backlinkspider.discovery): sites met in links, up to N hops from a seed,
+# are crawled too, each up to this many pages, best first (focused) or as met (bfs).
+DISCOVERED_SITE_PAGE_LIMIT = _env("DISCOVERED_SITE_PAGE_LIMIT", 100)
+DISCOVERY_ORDER = _env("DISCOVERY_ORDER", "focused")
+DISCOVERY_COCITATION_BOOST = _env("DISCOVERY_COCITATION_BOOST", 4.0)  # linked from a page that links a target
+DISCOVERY_RELEVANCE_BOOST = _env("DISCOVERY_RELEVANCE_BOOST", 4.0)  # × the linking page's cosine to the targets
+DISCOVERY_HOP_DECAY = _env("DISCOVERY_HOP_DECAY", 0.8)  # each hop past the first multiplies by this
+# The next waiting site opens when fewer requests than this are queued or in flight
+# (0: CONCURRENT_REQUESTS): late enough to choose with the most evidence, early enough
+# to keep the downloader busy.
+DISCOVERY_OPEN_BELOW = _env("DISCOVERY_OPEN_BELOW", 0)
 # Honour a page-level robots nofollow for following too, as polite crawlers do;
 # its links are recorded either way.
 FOLLOW_PAGE_NOFOLLOW = _env("FOLLOW_PAGE_NOFOLLOW", False)
@@ -142,6 +153,10 @@ MONGO_OUTAGE_TIMEOUT = _env("MONGO_OUTAGE_TIMEOUT", 3600.0)
 _data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 EMBEDDED_MONGO_DIR = _env("EMBEDDED_MONGO_DIR", str(_data_home / "backlinkspider" / "mongo"))
 SPILL_DIR = _env("SPILL_DIR", str(_data_home / "backlinkspider" / "spill"))  # pipelines/spill.py
+# -a max_pages=N (Scrapy's CLOSESPIDER_PAGECOUNT) on one machine keeps the frontier in
+# a JOBDIR under here (unless -s JOBDIR=… names one), so the same command goes on from
+# where the budget ran out; a crawl that finishes removes it.
+CRAWL_STATE_DIR = _env("CRAWL_STATE_DIR", str(_data_home / "backlinkspider" / "jobs"))
 
 # --- Distributed mode (backlinkspider.frontier): set REDIS_URL and start as many
 # workers as you like against one Redis and one MongoDB. Unset: one machine.

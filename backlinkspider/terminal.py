@@ -51,6 +51,8 @@ def render(profile: dict) -> Group:
     for key in ("backlinks", "referring_domains", "referring_pages"):
         row = profile[key]
         overview.add_row(key.replace("_", " "), _num(row["total"]), _num(row["live"]), _num(row["lost"]))
+    if profile.get("discovered_referring_domains") is not None:  # a crawl of the store expanded
+        overview.add_row("  found by expanding", _num(profile["discovered_referring_domains"]), "", "")
     parts.append(overview)
 
     split = _table("Live backlinks by type", "", "backlinks", "share")

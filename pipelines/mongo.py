@@ -259,6 +259,7 @@ class MongoPipeline:
         recoveries = self._recoveries
         page_ops = [_page_op(page) for page, _ in pages]
         written, inserted = self._bulk(store.PAGES, page_ops)
+        written &= self._bulk(store.SITES, store.site_ops(u for page, _ in pages for u in page.site_updates))[0]
         # A page stored for the first time just now has no backlinks yet: no need to look.
         seen = {pages[i][0].url for i in inserted}
         sources = {page.url for page, _ in pages if page.url not in seen}

@@ -23,7 +23,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-from backlinkspider.items import Link, PageItem, TargetItem
+from backlinkspider.items import Link, PageItem, SiteUpdate, TargetItem
 from backlinkspider.redact import redact
 
 
@@ -83,6 +83,7 @@ def _record(item: PageItem | TargetItem) -> dict[str, Any]:
         record["fetched_at"] = item.fetched_at.isoformat()
         record["links"] = [dataclasses.asdict(link) for link in item.links]
         record["targets"] = sorted(item.targets)
+        record["site_updates"] = [_site_record(update) for update in item.site_updates]
     else:
         record["checked_at"] = item.checked_at.isoformat()
     return record
@@ -102,4 +103,17 @@ def _item(record: dict[str, Any]) -> PageItem | TargetItem:
     record["fetched_at"] = datetime.fromisoformat(record["fetched_at"])
     record["links"] = [Link(**_known(Link, {**link, "rel": tuple(link["rel"])})) for link in record["links"]]
     record["targets"] = frozenset(record["targets"])
+    record["site_updates"] = [_site_update(update) for update in record.get("site_updates", ())]
     return PageItem(**_known(PageItem, record))
+
+
+def _site_record(update: SiteUpdate) -> dict[str, Any]:
+    record = dataclasses.asdict(update)
+    record["first_seen"] = update.first_seen.isoformat() if update.first_seen else None
+    return record
+
+
+def _site_update(record: dict[str, Any]) -> SiteUpdate:
+    if record.get("first_seen"):
+        record["first_seen"] = datetime.fromisoformat(record["first_seen"])
+    return SiteUpdate(**_known(SiteUpdate, record))

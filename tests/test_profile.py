@@ -44,6 +44,7 @@ def expected_profile(now: datetime) -> dict:
         # example.org, diy-talk.net, janedoe.blogspot.com, example.com live; example.net lost
         "referring_domains": {"total": 5, "live": 4, "lost": 1},
         "referring_pages": {"total": 9, "live": 7, "lost": 2},
+        "discovered_referring_domains": None,  # no crawl of the store expanded
         "link_types": {"follow": 5, "nofollow": 2, "sponsored": 1, "ugc": 1},  # 1 2 5 7 12 | 3 4 | 6 | 4
         "kinds": {"text": 6, "image": 1, "redirect": 1},
         # Written before placements, hidden, sitewide and languages were recorded: unknown

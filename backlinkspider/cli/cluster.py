@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from backlinkspider.cli.base import Command, cluster_options, settings
+from backlinkspider.cli.base import Command, cluster_options, settings, store_options
 
 
 def _redis(found):
@@ -29,6 +29,16 @@ def _backlinks_count(found) -> int | None:
         return store.backlinks_count(db)
 
 
+def _site_counts(found) -> dict[str, int] | None:
+    """Sites an expanding crawl met, by state (``sites``); None without MONGO_URI."""
+    if not found.get("MONGO_URI"):
+        return None
+    from backlinkspider import store
+
+    with store.database(found) as db:
+        return store.site_counts(db)
+
+
 class Status(Command):
     """The cluster at a glance, or live (``--watch``), or for monitoring (``--json``)."""
 
@@ -37,11 +47,12 @@ class Status(Command):
     description = (
         "Show the state of the distributed crawl in REDIS_URL: queued requests, "
         "in-flight leases, seen URLs, workers alive (heartbeats), pages per minute and, when "
-        "MONGO_URI is set, backlinks stored."
+        "MONGO_URI is set, backlinks stored and the sites an expanding crawl (-a expand) met, "
+        "queued and done."
     )
 
     def parents(self):
-        return [cluster_options()]
+        return [cluster_options(), store_options()]
 
     def add_options(self, parser):
         parser.add_argument("--watch", action="store_true", help="refresh the view until Ctrl-C")
@@ -56,12 +67,13 @@ class Status(Command):
         while True:
             state = cluster_status(server, args.crawl)
             backlinks = _backlinks_count(found)
+            sites = _site_counts(found)
             if args.json:
-                print(json.dumps({**state, "backlinks_stored": backlinks}), flush=True)
+                print(json.dumps({**state, "backlinks_stored": backlinks, "discovered_sites": sites}), flush=True)
             else:
                 if args.watch:
                     print("\x1b[H\x1b[2J", end="")  # home, clear: a live view
-                print(format_status(state, backlinks), flush=True)
+                print(format_status(state, backlinks, sites), flush=True)
             if not args.watch:
                 return 0
             try:

@@ -13,9 +13,11 @@ import argparse
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import Crawler
+from scrapy.exceptions import UsageError
 from scrapy.spiders import Spider
 
 from backlinkspider import exit_status
+from backlinkspider.spiders.site_discovery import whole_number
 
 
 class Command(ScrapyCrawl):
@@ -26,6 +28,12 @@ class Command(ScrapyCrawl):
         return self.crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        # The spider would refuse these too, but from inside the reactor, as a traceback.
+        for name in ("expand", "max_pages"):
+            try:
+                whole_number(name, opts.spargs.get(name))
+            except ValueError as exc:
+                raise UsageError(str(exc), print_help=False) from None
         super().run(args, opts)
         if self.exitcode == 0 and self.crawler is not None and self.crawler.stats is not None:
             self.exitcode = exit_status.reported(self.crawler.stats.get_stats())

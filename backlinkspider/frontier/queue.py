@@ -80,22 +80,33 @@ class LeasedQueue(Base):
 
     # -- the hot path (asyncio) ------------------------------------------
 
-    async def flush(self, worker, pushes, releases, acks, requeues, bloom, site_limit):
-        """One script: dedupe and enqueue ``pushes``, free ``releases``, end ``acks``, give back ``requeues``."""
-        args = [self.prefix, worker, bloom[0], bloom[1], site_limit, len(pushes)]
+    async def flush(self, worker, pushes, releases, acks, requeues, bloom, limits, credits=(), order="focused"):
+        """One script: dedupe and enqueue ``pushes``, free ``releases``, end ``acks``, give back
+        ``requeues``, and credit the sites pages linked to (``expand``). ``limits``: the page caps
+        of seed sites and of sites met by expanding. Returns (added, duplicates, capped, met):
+        ``met`` the sites credited for the first time, as (site, hop, discovered_from)."""
+        args = [self.prefix, worker, bloom[0], bloom[1], limits[0], limits[1], order, len(pushes)]
         for push in pushes:
             args.extend(push)
         for batch in (releases, acks, requeues):
             args.append(len(batch))
             args.extend(batch)
-        return await self._flush(args=args)
+        args.append(len(credits))
+        for credit in credits:
+            args.extend(credit)
+        added, dups, capped, met = await self._flush(args=args)
+        found = [(met[i].decode(), int(met[i + 1]), met[i + 2].decode()) for i in range(0, len(met), 3)]
+        return int(added), int(dups), int(capped), found
 
-    async def lease(self, worker, n, delay_ms, host_limit, scan, seeds_max):
-        seeds, out, queued, leased, wait, start_urls = await self._pop(
-            args=[self.prefix, worker, n, delay_ms, host_limit, scan, seeds_max]
+    async def lease(self, worker, n, delay_ms, host_limit, scan, seeds_max, open_below=0, bloom=(0, 0), limits=(0, 0)):
+        """Lease up to ``n`` requests, opening the best waiting sites first while fewer than
+        ``open_below`` are queued or leased (``expand``)."""
+        seeds, out, queued, leased, wait, start_urls, opened = await self._pop(
+            args=[self.prefix, worker, n, delay_ms, host_limit, scan, seeds_max, open_below, *bloom, *limits]
         )
         leases = [(out[i].decode(), out[i + 1].decode(), out[i + 2]) for i in range(0, len(out), 3)]
-        return seeds, leases, int(queued), int(leased), int(wait), int(start_urls)
+        sites = [(opened[i].decode(), float(opened[i + 1])) for i in range(0, len(opened), 2)]
+        return seeds, leases, int(queued), int(leased), int(wait), int(start_urls), sites
 
     async def heartbeat(self, worker, timeout_ms, info: dict):
         reclaimed, dead = await self._heartbeat(args=[self.prefix, worker, timeout_ms, json.dumps(info)])

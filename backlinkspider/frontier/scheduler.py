@@ -23,6 +23,7 @@ keys, settings and extension points and changes how it talks to Redis:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -74,6 +75,9 @@ class FrontierScheduler(Scheduler):
         scheduler.delay_ms = int(s.getfloat("FRONTIER_DOWNLOAD_DELAY") * 1000)
         scheduler.host_limit = max(1, s.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
         scheduler.site_limit = s.getint("SITE_PAGE_LIMIT")
+        scheduler.found_limit = s.getint("DISCOVERED_SITE_PAGE_LIMIT")
+        scheduler.order = s.get("DISCOVERY_ORDER")
+        scheduler.open_below_setting = s.getint("DISCOVERY_OPEN_BELOW")
         scheduler.max_idle = s.getint("MAX_IDLE_TIME_BEFORE_CLOSE")
         scheduler.redis_outage_timeout = s.getfloat("REDIS_OUTAGE_TIMEOUT")
         scheduler.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -83,6 +87,7 @@ class FrontierScheduler(Scheduler):
             (our_signals.leases_done, scheduler._leases_done),
             (our_signals.leases_failed, scheduler._leases_failed),
             (our_signals.seeds_pushed, scheduler._seeds_pushed),
+            (our_signals.sites_linked, scheduler._sites_linked),
         ):
             crawler.signals.connect(handler, signal=signal)
         return scheduler
@@ -114,6 +119,10 @@ class FrontierScheduler(Scheduler):
         self._releases: list[str] = []
         self._acks: list[str] = []
         self._requeues: list[str] = []
+        self._credits: list = []  # expand: sites pages linked to, for the next flush
+        self._sent_entries: dict[str, None] = {}  # sites whose entry requests this worker sent
+        # expand: open waiting sites while fewer requests than this are queued or leased, cluster-wide
+        self.open_below = (self.open_below_setting or 2 * self.prefetch) if getattr(spider, "expand", 0) else 0
         self._flushing = self._popping = self._closing = False
         self._flush_task = self._pop_task = None
         self._next_pop = 0.0
@@ -232,7 +241,24 @@ class FrontierScheduler(Scheduler):
     # -- flushing ------------------------------------------------------------
 
     def _outbox(self):
-        return self._pushes or self._releases or self._acks or self._requeues
+        return self._pushes or self._releases or self._acks or self._requeues or self._credits
+
+    def _sites_linked(self, credits):
+        """``expand``: credit the sites a page linked to; the first time this worker names a
+        site, with the requests that open it (its entry URL and home page)."""
+        for site, linker, share, hop, origin, url in credits:
+            requests = ""
+            if site not in self._sent_entries:
+                self._sent_entries[site] = None
+                if len(self._sent_entries) > 100_000:
+                    del self._sent_entries[next(iter(self._sent_entries))]
+                encoded = []
+                for request in self.spider.site_entry_requests(site, url, hop):
+                    h1, h2 = self.df.hashes(request)
+                    encoded.append([h1, h2, self.queue.host(request), self.queue.encode(request)])
+                requests = json.dumps(encoded)
+            self._credits.append((site, linker, repr(share), hop, origin, requests))
+        self._schedule_flush()
 
     def _schedule_flush(self):
         if not self._flushing and not self._closing:
@@ -253,13 +279,15 @@ class FrontierScheduler(Scheduler):
             pushes, self._pushes = self._pushes[:_MAX_PUSHES], self._pushes[_MAX_PUSHES:]
             releases, acks, requeues = self._releases, self._acks, self._requeues
             self._releases, self._acks, self._requeues = [], [], []
+            credits, self._credits = self._credits[:_MAX_PUSHES], self._credits[_MAX_PUSHES:]
             try:
-                added, dups, capped = await self.queue.flush(
-                    self.worker, pushes, releases, acks, requeues, self.bloom, self.site_limit
+                added, dups, capped, met = await self.queue.flush(
+                    self.worker, pushes, releases, acks, requeues, self.bloom, self._limits(), credits, self.order
                 )
             except RedisError as exc:
                 # Nothing is dropped: put it all back and try again.
                 self._pushes[:0] = pushes
+                self._credits[:0] = credits
                 self._releases[:0], self._acks[:0], self._requeues[:0] = releases, acks, requeues
                 self._redis_error("flush", exc)
                 if self._closing and time.monotonic() - (self._redis_down_since or 0.0) > self.lease_timeout:
@@ -278,6 +306,13 @@ class FrontierScheduler(Scheduler):
                 self._cluster_pending = True
                 self._busy_at = time.monotonic()
                 self._next_pop = 0.0
+            if met:
+                stats.inc_value("frontier/discovery/sites_met", len(met))
+                self.crawler.signals.send_catch_log(our_signals.sites_met, met=met)
+                self._cluster_pending = True
+
+    def _limits(self):
+        return (self.site_limit, self.found_limit if self.open_below else 0)
 
     # -- leasing -------------------------------------------------------------
 
@@ -296,9 +331,10 @@ class FrontierScheduler(Scheduler):
     async def _pop_once(self):
         n = self.prefetch - len(self._buffer)
         try:
-            seeds, leases, queued, leased, wait, start_urls = await self.queue.lease(
-                self.worker, n, self.delay_ms, self.host_limit, max(4 * n, 64), 100
-            )
+            seeds, leases, queued, leased, wait, start_urls, opened = await self.queue.lease(
+                self.worker, n, self.delay_ms, self.host_limit, max(4 * n, 64), 100,
+                self.open_below, self.bloom, self._limits(),
+            )  # fmt: skip
         except RedisError as exc:
             self._redis_error("pop", exc)
             self._next_pop = time.monotonic() + 1.0
@@ -306,6 +342,9 @@ class FrontierScheduler(Scheduler):
         self._redis_ok()
         stats = self.stats
         stats.inc_value("frontier/pops")
+        if opened:
+            stats.inc_value("frontier/discovery/sites_opened", len(opened))
+            self.crawler.signals.send_catch_log(our_signals.sites_opened, opened=opened)
         for raw in seeds:
             try:
                 made = _as_list(self.spider.make_request_from_data(raw))
@@ -331,7 +370,7 @@ class FrontierScheduler(Scheduler):
             self._unreleased[lease] = host
             self._buffer.append(request)
         stats.inc_value("frontier/leased", len(leases))
-        self._cluster_pending = bool(queued or leased or start_urls or seeds or leases)
+        self._cluster_pending = bool(queued or leased or start_urls or seeds or leases or opened)
         now = time.monotonic()
         if self._cluster_pending:
             self._busy_at = now

@@ -27,6 +27,31 @@ local function schedule(host)
   end
 end
 
+-- Admit one request: Bloom filter check-and-set (SETBIT answers the old bit, so one
+-- call a bit) and its site's page cap (a site met by expand has its own), then queue it.
+-- Returns 'added', 'dup' or 'capped'; 'fresh' counts new URLs for the stats.
+local function admit(h1, h2, filter, host, site, entry, m, k, site_limit, found_limit)
+  local fresh = false
+  if filter == '1' then
+    local new = false
+    for j = 0, k - 1 do
+      if redis.call('SETBIT', p .. ':dupefilter', (h1 + j * h2) % m, 1) == 0 then new = true end
+    end
+    if not new then return 'dup', false end
+    fresh = true
+    local limit = site_limit
+    if found_limit > 0 and site ~= '' and redis.call('HEXISTS', p .. ':discovery:hops', site) == 1 then
+      limit = found_limit
+    end
+    if site ~= '' and limit > 0 and redis.call('HINCRBY', p .. ':sites', site, 1) > limit then
+      return 'capped', fresh
+    end
+  end
+  redis.call('RPUSH', queue .. ':' .. host, entry)
+  schedule(host)
+  return 'added', fresh
+end
+
 local function requeue(value)
   local tab = string.find(value, '\\t', 1, true)
   local host = string.sub(value, 1, tab - 1)
@@ -62,48 +87,28 @@ local function reclaim(worker)
 end
 """
 
-# ARGV: prefix, worker, m, k, site_limit,
+# ARGV: prefix, worker, m, k, site_limit, found_limit, order,
 #       n, n × (h1, h2, filter, host, site, entry),   -- new requests
 #       n, n × host,                                  -- responses in: free a host slot
 #       n, n × lease,                                 -- done: items stored
-#       n, n × lease                                  -- not done: back to the queue
-# Returns {added, duplicates, capped}.
+#       n, n × lease,                                 -- not done: back to the queue
+#       n, n × (site, linking site, share, hop, from, entries)  -- expand: sites linked to
+# Returns {added, duplicates, capped, {site, hop, from, …} met for the first time}.
 FLUSH = (
     _PRELUDE
     + """
 local worker = ARGV[2]
 local m, k, site_limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local bloom = p .. ':dupefilter'
-local sites = p .. ':sites'
+local found_limit, order = tonumber(ARGV[6]), ARGV[7]
 local added, dups, capped, fresh = 0, 0, 0, 0
-local i = 6
+local i = 8
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  local h1, h2, filter = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2]
-  local host, site, entry = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local outcome, new = admit(tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
+                             ARGV[i + 5], m, k, site_limit, found_limit)
   i = i + 6
-  local new = true
-  if filter == '1' then
-    -- Bloom filter check-and-set: SETBIT answers the old bit, so one call a bit.
-    new = false
-    for j = 0, k - 1 do
-      if redis.call('SETBIT', bloom, (h1 + j * h2) % m, 1) == 0 then new = true end
-    end
-    if new then
-      fresh = fresh + 1
-      if site ~= '' and site_limit > 0 and redis.call('HINCRBY', sites, site, 1) > site_limit then
-        new = false
-        capped = capped + 1
-      end
-    else
-      dups = dups + 1
-    end
-  end
-  if new then
-    redis.call('RPUSH', queue .. ':' .. host, entry)
-    schedule(host)
-    added = added + 1
-  end
+  if new then fresh = fresh + 1 end
+  if outcome == 'added' then added = added + 1 elseif outcome == 'dup' then dups = dups + 1 else capped = capped + 1 end
 end
 n = tonumber(ARGV[i]); i = i + 1
 if n > 0 then
@@ -124,27 +129,84 @@ for _ = 1, n do
   if value then requeue(value); redis.call('HDEL', leases, ARGV[i]) end
   i = i + 1
 end
+-- expand: credit the sites pages linked to (the order: backlinkspider.discovery).
+local discovery = p .. ':discovery'
+local hops, entries = discovery .. ':hops', discovery .. ':entries'
+local met = {}
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local site, linker, share, hop = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  local from, requests = ARGV[i + 4], ARGV[i + 5]
+  i = i + 6
+  local old = redis.call('HGET', hops, site)
+  local known = old ~= false
+  if not known and redis.call('HEXISTS', p .. ':sites', site) == 0 then  -- not a seed's site
+    redis.call('HSET', hops, site, hop)
+    local seq = redis.call('INCR', discovery .. ':seq')
+    if order == 'bfs' then redis.call('ZADD', discovery, -seq, site) end
+    met[#met + 1] = site; met[#met + 1] = hop; met[#met + 1] = from
+    known = true
+  elseif old and hop < tonumber(old) then
+    redis.call('HSET', hops, site, hop)  -- a shorter way to it
+  end
+  if known then
+    if requests ~= '' then redis.call('HSETNX', entries, site, requests) end
+    if order ~= 'bfs' and redis.call('HEXISTS', discovery .. ':state', site) == 0
+       and redis.call('SADD', discovery .. ':links', linker .. '\t' .. site) == 1 then
+      redis.call('ZINCRBY', discovery, share, site)
+    end
+  end
+end
 if added > 0 then redis.call('HINCRBY', stats, 'queued', added) end
 if fresh > 0 then redis.call('HINCRBY', stats, 'seen', fresh) end
 if dups > 0 then redis.call('HINCRBY', stats, 'duplicates', dups) end
 if capped > 0 then redis.call('HINCRBY', stats, 'capped', capped) end
-return {added, dups, capped}
+return {added, dups, capped, met}
 """
 )
 
-# ARGV: prefix, worker, n, delay_ms, host_limit, scan, seeds_max
+# ARGV: prefix, worker, n, delay_ms, host_limit, scan, seeds_max, open_below, m, k, site_limit, found_limit
 # Lease up to n requests, at most host_limit in flight per host across the
 # cluster, and (with a delay) one per host per delay. Also takes up to
 # seeds_max raw seeds from P:start_urls, so seeds never wait behind the queue.
-# Returns {seeds, {lease, host, entry, …}, queued, leased, wait_ms, start_urls}:
-# wait_ms is how long until some host is ready (-1: nothing queued).
+# expand: while fewer than open_below requests are queued or leased cluster-wide,
+# the best waiting sites are opened first (their entry requests queued), one
+# sorted set for every worker. Returns {seeds, {lease, host, entry, …}, queued,
+# leased, wait_ms, start_urls, {site, priority, …} opened}: wait_ms is how long
+# until some host is ready (-1: nothing queued).
 POP = (
     _PRELUDE
     + """
 local worker = ARGV[2]
 local n, delay, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local scan, seeds_max = tonumber(ARGV[6]), tonumber(ARGV[7])
+local scan, seeds_max, open_below = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local start_urls = p .. ':start_urls'
+local opened = {}
+if open_below > 0 then
+  local m, k, site_limit, found_limit = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+  local discovery = p .. ':discovery'
+  local entries = discovery .. ':entries'
+  local counts = redis.call('HMGET', stats, 'queued', 'leased')
+  local pending = tonumber(counts[1] or '0') + tonumber(counts[2] or '0')
+  local added = 0
+  while pending + added < open_below do
+    local best = redis.call('ZPOPMAX', discovery, 1)
+    if #best == 0 then break end
+    local site = best[1]
+    redis.call('HSET', discovery .. ':state', site, 1)
+    redis.call('RPUSH', discovery .. ':opened', site)
+    opened[#opened + 1] = site; opened[#opened + 1] = best[2]
+    local requests = redis.call('HGET', entries, site)
+    if requests then
+      for _, r in ipairs(cjson.decode(requests)) do
+        local outcome, new = admit(r[1], r[2], '1', r[3], site, r[4], m, k, site_limit, found_limit)
+        if new then redis.call('HINCRBY', stats, 'seen', 1) end
+        if outcome == 'added' then added = added + 1 end
+      end
+    end
+  end
+  if added > 0 then redis.call('HINCRBY', stats, 'queued', added) end
+end
 local seeds = {}
 if seeds_max > 0 then seeds = redis.call('RPOP', start_urls, seeds_max) or {} end
 local out = {}
@@ -195,7 +257,7 @@ if handed == 0 then
 end
 local counters = redis.call('HMGET', stats, 'queued', 'leased')
 return {seeds, out, tonumber(counters[1] or '0'), tonumber(counters[2] or '0'), wait,
-        redis.call('LLEN', start_urls)}
+        redis.call('LLEN', start_urls), opened}
 """
 )
 

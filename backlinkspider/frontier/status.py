@@ -27,7 +27,11 @@ def cluster_status(server, prefix: str = "backlinks") -> dict:
     pipe.hmget(keys.dupefilter_params, "m", "k")
     pipe.smembers(keys.targets)
     pipe.hlen(keys.sites)
-    (stats, hosts, start_urls, alive, info, dead, this_minute, last_minute, params, targets, sites) = pipe.execute()
+    pipe.zcard(keys.discovery)
+    pipe.llen(keys.discovery_opened)
+    (stats, hosts, start_urls, alive, info, dead, this_minute, last_minute, params, targets, sites, waiting, opened) = (
+        pipe.execute()
+    )
     stats = {k.decode(): int(v) for k, v in stats.items()}
     infos = {k.decode(): json.loads(v) for k, v in info.items()}
     # Pages in the last 60 s: this minute so far plus the unexpired part of the last one.
@@ -47,6 +51,8 @@ def cluster_status(server, prefix: str = "backlinks") -> dict:
         "workers_late": dead,
         "workers": {w.decode(): infos.get(w.decode(), {}) for w in alive},
         "sites": sites,
+        "sites_waiting": waiting,  # expand: sites met, not yet opened
+        "sites_opened": opened,
         "targets": sorted(t.decode() for t in targets),
         "time": time.time(),
     }
@@ -61,7 +67,7 @@ def cluster_status(server, prefix: str = "backlinks") -> dict:
     return status
 
 
-def format_status(status: dict, backlinks: int | None) -> str:
+def format_status(status: dict, backlinks: int | None, sites: dict[str, int] | None = None) -> str:
     lines = [
         f"queued requests   {status['queued']:>12,}  ({status['hosts_queued']:,} hosts)",
         f"seeds waiting     {status['start_urls']:>12,}",
@@ -75,6 +81,13 @@ def format_status(status: dict, backlinks: int | None) -> str:
         if backlinks is not None
         else "backlinks stored             -  (set MONGO_URI to count them)",
     ]
+    if status.get("sites_waiting") or status.get("sites_opened"):
+        lines.append(f"sites to open     {status['sites_waiting']:>12,}  ({status['sites_opened']:,} opened so far)")
+    if sites and any(sites.values()):  # a crawl of this store expanded (-a expand)
+        others = ", ".join(f"{n:,} {state.replace('_', ' ')}" for state, n in sites.items() if n and state not in
+                           ("queued", "done"))  # fmt: skip
+        lines.append(f"sites queued      {sites['queued']:>12,}  (met by expanding, not yet crawled)")
+        lines.append(f"sites done        {sites['done']:>12,}" + (f"  ({others})" if others else ""))
     if "bloom" in status:
         bloom = status["bloom"]
         lines.append(

@@ -36,13 +36,14 @@ from backlinkspider.frontier import enabled as distributed_mode
 from backlinkspider.frontier.connection import when_redis_answers
 from backlinkspider.frontier.spider import FrontierSpiderMixin
 from backlinkspider.items import Link, PageItem
-from backlinkspider.keys import LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS, SITE
+from backlinkspider.keys import HOP, LEASE, LINK_URL, REDIRECT_OFFSITE, REDIRECT_URLS, SITE
 from backlinkspider.language import page_language, preload
 from backlinkspider.links import ExtractedPage, extract, markup
 from backlinkspider.robots_meta import header_directives
 from backlinkspider.scope import in_site, stores
 from backlinkspider.spiders.outcomes import failure_reason, held, ignored, now, unusable
 from backlinkspider.spiders.redirect_links import RedirectLinksMixin
+from backlinkspider.spiders.site_discovery import SiteDiscoveryMixin, whole_number
 from backlinkspider.spiders.target_checks import TargetChecksMixin, stop_after_headers
 from backlinkspider.terms import count_terms
 from backlinkspider.traps import TrapGuard
@@ -83,7 +84,7 @@ class Visit:
     unresolved: list[Link] = field(default_factory=list)
 
 
-class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin, scrapy.Spider):
+class BacklinksSpider(SiteDiscoveryMixin, RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin, scrapy.Spider):
     """Crawl seed sites and record every link that leaves them (or enters a target).
 
     Arguments: ``seeds`` (``URL[,URL…]`` or ``@file``) and ``targets``
@@ -92,7 +93,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
     (``backlinkspider.frontier.spider``), and a worker given neither joins
     the running crawl. ``recrawl``, ``check_targets`` (``spiders/target_checks.py``)
     ``follow_redirects_to_targets`` (``spiders/redirect_links.py``) and
-    ``crawl_targets``: ``1`` to turn on.
+    ``crawl_targets``: ``1`` to turn on. ``expand`` (hops past the seed sites) and
+    ``max_pages`` (the page budget): whole numbers (``spiders/site_discovery.py``).
     """
 
     name = "backlinks"
@@ -105,6 +107,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         check_targets=None,
         follow_redirects_to_targets=None,
         crawl_targets=None,
+        expand=None,
+        max_pages=None,
         *args,
         **kwargs,
     ):
@@ -116,6 +120,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         self.check_targets = flag(check_targets)
         self.follow_redirects = flag(follow_redirects_to_targets)
         self.crawl_targets = flag(crawl_targets)
+        self.expand = whole_number("expand", expand)
+        self.max_pages = whole_number("max_pages", max_pages)
         self._target_sites: frozenset[str] = frozenset()  # crawl_targets: the targets whose sites to walk
         self._targets_crawled: set[str] = set()  # …and those started
         self.seed_urls: list[str] = []
@@ -140,6 +146,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         spider.page_terms = crawler.settings.getint("PAGE_TERMS")
         spider.follow_page_nofollow = crawler.settings.getbool("FOLLOW_PAGE_NOFOLLOW")
         spider.traps = TrapGuard(crawler)
+        spider.setup_budget(crawler)
+        spider.setup_discovery(crawler)
         preload()  # the language model, for pages that declare no language
         spider.setup_redirect_links(crawler)
         if distributed_mode(crawler.settings):
@@ -171,8 +179,9 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             self.logger.error("No seeds: pass -a seeds=URL[,URL…] or -a seeds=@file")
         if self.distributed and not self.recrawl:
             return
+        await self.start_discovery()
         for url in chain(self.seed_urls, revisit):
-            request = self._request(url, registered_domain(host_of(url)), revisit=self.recrawl)
+            request = self._request(url, registered_domain(host_of(url)), revisit=self.recrawl, hop=0)
             if request is not None:
                 yield request
 
@@ -199,9 +208,13 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         if found is None:
             self.logger.error("Ignoring seed %r: not an http(s) URL", raw)
             return None
-        return self._request(found[0], registered_domain(found[1]))
+        site = registered_domain(found[1])
+        self.seed_site(site)
+        return self._request(found[0], site, hop=0)
 
-    def _request(self, url: str, site: str, revisit: bool = False, found: bool = False) -> scrapy.Request | None:
+    def _request(
+        self, url: str, site: str, revisit: bool = False, found: bool = False, hop: int | None = None
+    ) -> scrapy.Request | None:
         """A request for ``url`` unless already asked for, a trap (``found`` on a page:
         ``traps.py``) or its site is at its page cap.
 
@@ -219,25 +232,27 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
                 del self._recently_requested[next(iter(self._recently_requested))]
             if found and not self.traps.allows(url):
                 return None
-            return self._page_request(url, site, dont_filter=revisit)
+            return self._page_request(url, site, dont_filter=revisit, hop=hop)
         if url in self._requested:
             return None
         if found and not self.traps.allows(url):
             self._requested.add(url)  # judged once
             return None
-        if self.site_page_limit and self._site_requests[site] >= self.site_page_limit:
-            if self._site_requests[site] == self.site_page_limit:
-                self.logger.info("Site %s reached SITE_PAGE_LIMIT=%d", site, self.site_page_limit)
+        limit = self.site_page_limit_of(site, self.site_page_limit)
+        if limit and self._site_requests[site] >= limit:
+            if self._site_requests[site] == limit:
+                self.logger.info("Site %s reached its page limit (%d)", site, limit)
                 self.crawler.stats.inc_value("backlinks/site_page_limit_reached")
                 self._site_requests[site] += 1  # log once
             return None
         self._requested.add(url)
         self._site_requests[site] += 1
-        return self._page_request(url, site)
+        self.requested(site)
+        return self._page_request(url, site, hop=hop)
 
-    def _page_request(self, url: str, site: str, dont_filter: bool = False) -> scrapy.Request:
-        request = scrapy.Request(url, callback=self.parse, errback=self.on_error, meta={SITE: site},
-                                 dont_filter=dont_filter)  # fmt: skip
+    def _page_request(self, url: str, site: str, dont_filter: bool = False, hop: int | None = None) -> scrapy.Request:
+        meta = {SITE: site} if hop is None or not self.expand else {SITE: site, HOP: hop}
+        request = scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta, dont_filter=dont_filter)
         if request.url != url:  # Scrapy re-encoded it: the page is stored under the link's form
             request.meta[LINK_URL] = url
         return request
@@ -250,11 +265,13 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         Links first: in distributed mode they reach Redis before the page's
         lease can be acked, so a worker dying in between loses none.
         """
+        self.settled(response)
         visit = self.visit(response)
-        for request in visit.requests:
+        for request in chain(visit.requests, self.open_sites()):
             yield request
         if visit.unresolved:
             await self.add_redirect_links(visit.page, visit.unresolved)
+        self.site_updates_for(visit.page)
         yield visit.page
 
     def visit(self, response) -> Visit:
@@ -267,7 +284,8 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         found = self._extract(response, page, site)
         if found is None:
             return Visit(page)
-        return Visit(page, self._follow(page, found, site), self.redirect_candidates(found.links, site))
+        hop = response.meta.get(HOP)
+        return Visit(page, self._follow(page, found, site, hop), self.redirect_candidates(found.links, site))
 
     def _page(self, response) -> PageItem:
         """The item of a response, under its canonical URL, with the URLs that redirected to it."""
@@ -357,7 +375,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         page.links = found.links
         return found
 
-    def _follow(self, page: PageItem, found: ExtractedPage, site: str) -> list[scrapy.Request]:
+    def _follow(self, page: PageItem, found: ExtractedPage, site: str, hop: int | None = None) -> list[scrapy.Request]:
         """Requests for the page's in-site links; counts its external ones."""
         stats = self.crawler.stats
         follow = not page.page_nofollow or self.follow_page_nofollow
@@ -365,7 +383,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         external = set()
         for url, host in chain(((link.url, link.host) for link in found.links), found.others):
             if in_site(host, site):
-                request = self._request(url, site, found=True) if follow else None
+                request = self._request(url, site, found=True, hop=hop) if follow else None
                 if request is not None:
                     requests.append(request)
             else:
@@ -373,6 +391,7 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         page.external_links = len(external)
         if self._target_sites:
             requests.extend(self._target_site_requests(found.links))
+        self.discover(page, found, site, hop)
         if not follow:
             stats.inc_value("backlinks/pages/nofollow_not_followed")
         stats.inc_value("backlinks/pages/parsed")
@@ -410,14 +429,18 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
         if held(failure):  # waits for its host's robots.txt: sent again later, lease and all
             return
         if ignored(failure):  # robots.txt, too many redirects
+            self.settled(request, "ignored")
+            yield from self.open_sites()
             self.logger.debug("Ignored %s: %s", request.url, failure.value)
             if request.meta.get(LEASE) is not None:  # nothing to store: the request is done
                 self.crawler.signals.send_catch_log(our_signals.leases_done, leases=[request.meta[LEASE]])
             return
         error = failure_reason(failure)
+        self.settled(request, error)
         self.crawler.stats.inc_value(f"backlinks/pages/{error}")
         self.logger.warning("Fetch failed (%s) for %s: %s", error, request.url, failure.value)
-        yield PageItem(
+        yield from self.open_sites()
+        page = PageItem(
             url=request.meta.get(LINK_URL) or canonicalize(request.url) or request.url,
             status=0,
             fetched_at=now(),
@@ -425,3 +448,5 @@ class BacklinksSpider(RedirectLinksMixin, TargetChecksMixin, FrontierSpiderMixin
             targets=self.targets,
             lease=request.meta.get(LEASE),
         )
+        self.site_updates_for(page)
+        yield page

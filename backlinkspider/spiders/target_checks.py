@@ -70,6 +70,8 @@ class TargetChecksMixin:
 
     def check_targets_when_idle(self):
         """Once the crawl has nothing left to do, check every stored target URL."""
+        if getattr(self, "sites_waiting", lambda: False)():  # expand: sites still to open
+            raise DontCloseSpider
         if self._checks is None:
             self._checks = asyncio.ensure_future(self._schedule_target_checks())
         if not self._checks.done():

@@ -84,10 +84,13 @@ from backlinkspider.store.schema import (
     PLACEMENTS,
     REFERRING_DOMAINS,
     ROBOTS_ERRORS,
+    SITE_STATES,
+    SITES,
     STORE_INFO,
     TARGETS,
     ensure_indexes,
 )
+from backlinkspider.store.sites import site_counts, site_ops, target_page_terms
 from backlinkspider.store.sitewide import crawled_pages_pipeline, linking_pages_pipeline, mark_sitewide
 from backlinkspider.store.targets import categorizer, set_target, target, target_domains
 
@@ -164,5 +167,10 @@ __all__ = [
     "set_target",
     "target",
     "target_domains",
+    "SITES",
+    "SITE_STATES",
+    "site_counts",
+    "site_ops",
+    "target_page_terms",
     *sorted(_RANKING),
 ]

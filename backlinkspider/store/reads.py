@@ -29,7 +29,17 @@ from backlinkspider.store.queries import (
     referring_domains_pipeline,
     top_target_domains_pipeline,
 )
-from backlinkspider.store.schema import BACKLINKS, DOMAINS, EVENT_TYPES, EVENTS, KINDS, LINK_TYPES, PAGES, PLACEMENTS
+from backlinkspider.store.schema import (
+    BACKLINKS,
+    DOMAINS,
+    EVENT_TYPES,
+    EVENTS,
+    KINDS,
+    LINK_TYPES,
+    PAGES,
+    PLACEMENTS,
+    SITES,
+)
 from backlinkspider.store.targets import categorizer
 
 
@@ -141,6 +151,7 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
         "backlinks": live_lost("backlinks", "live_backlinks"),
         "referring_domains": live_lost("referring_domains", "live_referring_domains"),
         "referring_pages": live_lost("referring_pages", "live_referring_pages"),
+        "discovered_referring_domains": discovered_referring_domains(db, domain),
         "link_types": types,
         "kinds": kinds,
         "placements": placements,
@@ -404,3 +415,17 @@ def link_graph(db: Database) -> Iterator[tuple[str, str]]:
     """(referring domain, target domain) once for each referring page of each edge."""
     for row in db[BACKLINKS].aggregate(link_graph_pipeline(), allowDiskUse=True, batchSize=10000):
         yield row["_id"]["s"], row["_id"]["t"]
+
+
+def discovered_referring_domains(db: Database, domain: str) -> int | None:
+    """How many of ``domain``'s referring domains a crawl reached by expanding (``-a expand``)
+    rather than from its seeds; None when no crawl of the store ever expanded."""
+    found = [row["domain"] for row in db[SITES].find({"hop": {"$gte": 1}}, {"domain": 1, "_id": 0})]
+    if not found:
+        return None
+    pipeline: list[dict] = [
+        {"$match": {"target_domain": domain, "source_domain": {"$in": found}}},
+        {"$group": {"_id": "$source_domain"}},
+        {"$count": "n"},
+    ]
+    return next(db[BACKLINKS].aggregate(pipeline), {"n": 0})["n"]

@@ -17,6 +17,8 @@ Fields of ``backlinks`` about where a link sits (README, "What is stored", has t
 ``pages`` adds ``language`` (ISO 639-1 or None), ``words`` and ``external_links``
 (distinct external URLs; older documents had ``links_external``, a link count).
 ``targets``: ``{_id: domain, brand: [str], keywords: [str], updated_at}`` (``store/targets.py``).
+``sites`` (``-a expand``): ``{domain, hop, discovered_from, first_seen, priority,
+pages_crawled, state}``, state one of ``SITE_STATES`` (``store/sites.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ STORE_INFO = "store_info"  # one document per fact about the store itself
 TARGETS = "targets"  # one document per target domain: brand names, keywords (store/targets.py)
 REFERRING_DOMAINS = "referring_domains"  # one document per (target, referring domain): store/scoring.py
 ROBOTS_ERRORS = "robots_errors"  # hosts whose robots.txt keeps failing (store/robots.py)
+SITES = "sites"  # one document per site an expanding crawl met (store/sites.py)
+SITE_STATES = ("queued", "crawling", "done", "refused", "robots_unavailable")  # backlinkspider.discovery
 EVENT_TYPES = ("new", "lost", "recovered", "link_type_changed")
 LOST_REASONS = ("link_removed", "page_not_found", "page_redirected", "page_error", "page_noindex")
 BACKLINK_KEY = ("source_url", "target_url", "anchor")
@@ -53,6 +57,7 @@ def ensure_indexes(db: Database) -> None:
     db[PAGES].create_index([("domain", ASCENDING), ("status", ASCENDING)])
     # "New and lost backlinks of a domain in the last N days": one range scan.
     db[EVENTS].create_index([("target_domain", ASCENDING), ("time", DESCENDING)])
+    db[SITES].create_index([("domain", ASCENDING)], unique=True, name="site_domain")
     index_domains(db[DOMAINS])
     index_referring_domains(db[REFERRING_DOMAINS])
 
