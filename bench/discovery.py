@@ -19,7 +19,7 @@ no host names, so each page stands for a site (``from_graph`` says how targets a
 seeds are chosen). No text: the order works from in-degree, co-citation and hops.
 
     python bench/discovery.py [--sites 2000] [--expand 3] [--plot bench/discovery.png]
-    python bench/discovery.py --graph ../shared/data/cnr-2000/edges.tsv.xz --expand 4
+    python bench/discovery.py --graph ../shared/data/cnr-2000/edges.tsv.xz --expand 4 --targets 30
 """
 
 from __future__ import annotations
@@ -284,7 +284,7 @@ def main() -> None:
     parser.add_argument("--off-topic", type=float, default=0.002, help="share of other topics' pages linking one")
     parser.add_argument("--share", type=float, default=0.8, help="the share of the full crawl's backlinks to reach")
     parser.add_argument("--graph", help="an edge list (source<TAB>target page ids; .xz read as such)")
-    parser.add_argument("--skip", type=int, default=1000, help="--graph: the targets are ranked below this many pages")
+    parser.add_argument("--skip", type=int, default=2000, help="--graph: the targets are ranked below this many pages")
     parser.add_argument("--site-pages", type=int, default=100, help="DISCOVERED_SITE_PAGE_LIMIT (and for seeds)")
     parser.add_argument("--plot", help="draw both curves into this PNG")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
