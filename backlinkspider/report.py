@@ -18,6 +18,7 @@ from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from backlinkspider import store
+from backlinkspider.display import visible
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class CrawlReport:
                     lines += _domain_lines(store.profile(db, domain, self.top))
             else:
                 lines.append("  most linked external domains this crawl:")
-                lines += [f"    {n:6d}  {d}" for d, n in store.top_target_domains(db, started, self.top)]
+                lines += [f"    {n:6d}  {visible(d)}" for d, n in store.top_target_domains(db, started, self.top)]
         return "\n".join(lines) + "\n\n"
 
 
@@ -87,9 +88,10 @@ def _domain_lines(p: dict) -> list[str]:
     if p["top_referring_domains"]:
         lines.append(
             "    top referring domains: "
-            + ", ".join(f"{r['domain']} ({r['backlinks']})" for r in p["top_referring_domains"])
+            + ", ".join(f"{visible(r['domain'])} ({r['backlinks']})" for r in p["top_referring_domains"])
         )
     if p["top_anchors"]:
-        lines.append("    top anchors: " + ", ".join(f"{r['anchor']!r} ({r['backlinks']})" for r in p["top_anchors"]))
+        anchors = ", ".join(f"{visible(repr(r['anchor']))} ({r['backlinks']})" for r in p["top_anchors"])
+        lines.append("    top anchors: " + anchors)
     lines.append(f"    the whole profile: backlinks report {p['domain']}")
     return lines

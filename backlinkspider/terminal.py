@@ -11,6 +11,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from backlinkspider.display import visible
 from backlinkspider.export import iso
 from backlinkspider.store import EVENT_TYPES, KINDS, LINK_TYPES
 
@@ -28,6 +29,12 @@ def _num(value) -> str:
     return "–" if value is None else f"{value:,}" if isinstance(value, int) else f"{value:.1f}"
 
 
+def _web(value) -> Text:
+    """A string from a crawled page or URL: plain text (rich markup is not read in it),
+    control characters shown (``display.visible``)."""
+    return Text(visible(str(value)))
+
+
 def _share(n: int, of: int) -> str:
     return f"{100 * n / of:.0f}%" if of else "–"
 
@@ -42,7 +49,7 @@ def render(profile: dict) -> Group:
     authority = profile["authority"]
     title = Text.assemble(
         ("Backlink profile of ", "bold"),
-        (profile["domain"], "bold cyan"),
+        (visible(profile["domain"]), "bold cyan"),
         f"   authority {_num(authority) if authority is not None else 'not ranked'}   {iso(profile['generated_at'])}",
     )
     parts: list[RenderableType] = [title]
@@ -87,7 +94,8 @@ def render(profile: dict) -> Group:
 
     languages = _table("Languages of referring pages", "", "referring pages")
     for row in profile["languages"]:
-        languages.add_row(row["language"] or Text("unknown", style="dim"), _num(row["referring_pages"]))
+        languages.add_row(_web(row["language"]) if row["language"] else Text("unknown", style="dim"),
+                          _num(row["referring_pages"]))  # fmt: skip
     parts.append(languages)
 
     changes = profile["new_and_lost"]
@@ -105,7 +113,7 @@ def render(profile: dict) -> Group:
     for row in rows:
         scores = (_num(row["relevance"]), _num(row["toxicity"])) if scored else ()
         domains.add_row(
-            row["domain"], _num(row["authority"]), *scores, _num(row["backlinks"]), _num(row["follow"]),
+            _web(row["domain"]), _num(row["authority"]), *scores, _num(row["backlinks"]), _num(row["follow"]),
             _day(row["first_seen"]),
         )  # fmt: skip
     parts.append(domains)
@@ -113,14 +121,16 @@ def render(profile: dict) -> Group:
     anchors = _table("Top anchors", "anchor", "referring domains", "backlinks")
     for row in profile["top_anchors"]:
         anchors.add_row(
-            row["anchor"] or Text("(no text)", style="dim"), _num(row["referring_domains"]), _num(row["backlinks"])
+            _web(row["anchor"]) if row["anchor"] else Text("(no text)", style="dim"),
+            _num(row["referring_domains"]),
+            _num(row["backlinks"]),
         )
     parts.append(anchors)
 
     pages = _table("Top linked pages", "target URL", "referring domains", "backlinks", "status")
     for row in profile["top_target_pages"]:
         pages.add_row(
-            row["target_url"], _num(row["referring_domains"]), _num(row["backlinks"]), _num(row["target_status"])
+            _web(row["target_url"]), _num(row["referring_domains"]), _num(row["backlinks"]), _num(row["target_status"])
         )
     parts.append(pages)
 
@@ -133,8 +143,8 @@ def render(profile: dict) -> Group:
         "backlinks",
     )
     for row in broken["target_pages"]:
-        status = _num(row["target_status"]) if row["target_status"] is not None else row["target_error"]
-        table.add_row(row["target_url"], status, _num(row["referring_domains"]), _num(row["backlinks"]))
+        status = _num(row["target_status"]) if row["target_status"] is not None else _web(row["target_error"])
+        table.add_row(_web(row["target_url"]), status, _num(row["referring_domains"]), _num(row["backlinks"]))
     parts.append(table)
     return Group(*parts)
 
@@ -147,7 +157,7 @@ def render_audit(audit: dict) -> Group:
     """``backlinks audit``'s tables: bands, the most relevant backlinks, the most toxic domains, reasons."""
     title = Text.assemble(
         ("Relevance and toxicity of ", "bold"),
-        (audit["domain"], "bold cyan"),
+        (visible(audit["domain"]), "bold cyan"),
         f"   scored {iso(audit['scored_at']) if audit['scored_at'] else 'never: run `backlinks score`'}",
     )
     parts: list[RenderableType] = [title]
@@ -160,15 +170,17 @@ def render_audit(audit: dict) -> Group:
         "Most relevant followed content backlinks", "referring page", "target URL", "relevance", "basis", numeric_from=2
     )
     for row in audit["most_relevant"]:
-        relevant.add_row(row["source_url"], row["target_url"], _num(row["relevance"]), row["relevance_basis"] or "–")
+        relevant.add_row(
+            _web(row["source_url"]), _web(row["target_url"]), _num(row["relevance"]), row["relevance_basis"] or "–"
+        )
     parts.append(relevant)
 
     toxic = _table("Most toxic referring domains", "referring domain", "toxicity", numeric_from=1)
     toxic.columns[0].no_wrap = True
     toxic.add_column("reasons", justify="left", overflow="fold", ratio=1)
     for row in audit["most_toxic"]:
-        reasons = "\n".join(f"{r['code']} (+{r['weight']}): {r['detail']}" for r in row["toxic_reasons"]) or "–"
-        toxic.add_row(row["source_domain"], _num(row["toxicity"]), reasons)
+        reasons = "\n".join(visible(f"{r['code']} (+{r['weight']}): {r['detail']}") for r in row["toxic_reasons"])
+        toxic.add_row(_web(row["source_domain"]), _num(row["toxicity"]), Text(reasons or "–"))
     parts.append(toxic)
 
     share = _table("What each reason touches", "reason", "weight", "referring domains", "share", "backlinks", "share")

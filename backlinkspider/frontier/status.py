@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+from backlinkspider.display import visible
 from backlinkspider.frontier.dupefilter import false_positive_rate
 from backlinkspider.keys import RedisKeys
 
@@ -94,7 +95,7 @@ def format_status(status: dict, backlinks: int | None, sites: dict[str, int] | N
             f"seen-set          {bloom['bytes'] / 2**20:>11.1f}M  (k={bloom['hashes']}, "
             f"false positives now {bloom['false_positive_rate']:.2e})"
         )
-    lines.append(f"targets           {', '.join(status['targets']) or '(all external links)'}")
+    lines.append(f"targets           {visible(', '.join(status['targets'])) or '(all external links)'}")
     for worker, info in sorted(status["workers"].items()):
         lines.append(f"  {worker:<36} leases {info.get('leases', 0):>5}  pages {info.get('pages', 0):>8,}")
     return "\n".join(lines)
