@@ -114,7 +114,7 @@ class SiteDiscoveryMixin:
         settings = crawler.settings
         self._site_pending: Counter[str] = Counter()  # requests queued or in flight, per site
         self._outstanding = 0
-        self._site_pages: Counter[str] = Counter()  # pages fetched (or failed), per site
+        self._site_pages: Counter[str] = Counter()  # responses, per site (sites.pages_crawled)
         self._site_failures: dict[str, str] = {}  # site -> why its pages failed, while none succeeded
         self._site_updates: list[SiteUpdate] = []
         if not self.expand:
