@@ -5,9 +5,10 @@ exporting a domain with millions of backlinks needs no more memory than one.
 Dates are ISO 8601 in UTC (``2026-11-24T03:00:00Z``), which spreadsheets parse.
 
 Anchors are text from pages anyone can write; a CSV cell that starts like a
-formula (``=HYPERLINK(…)``) would run when the sheet is opened, so CSV cells
-starting with ``= + - @`` or a tab get a leading ``'`` (OWASP's advice). JSON
-Lines keeps every value as stored.
+formula (``=HYPERLINK(…)``) would run when the sheet is opened. With
+``spreadsheet_safe`` (``--spreadsheet-safe``), CSV cells starting with ``= + - @``,
+a tab or a carriage return get a leading ``'`` (OWASP's advice on CSV injection); off
+by default, so that the data round-trips. JSON Lines keeps every value as stored.
 """
 
 from __future__ import annotations
@@ -34,23 +35,24 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DISAVOW_MAX_BYTES, DISAVOW_MAX_LINES = 2 * 1024 * 1024, 100_000
 
 
-def cell(value) -> str:
-    """A CSV cell: "" for None, ISO dates, and text that cannot run as a spreadsheet formula."""
+def cell(value, spreadsheet_safe: bool = False) -> str:
+    """A CSV cell: "" for None, ISO dates; with ``spreadsheet_safe``, text that cannot
+    run as a spreadsheet formula."""
     if value is None:
         return ""
     value = iso(value)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if spreadsheet_safe and isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
-def write_csv(rows: Iterable[dict], out: TextIO) -> int:
+def write_csv(rows: Iterable[dict], out: TextIO, spreadsheet_safe: bool = False) -> int:
     """One header line, then a row per backlink (empty cells for missing values)."""
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     n = 0
     for row in rows:
-        writer.writerow({k: cell(v) for k, v in row.items()})
+        writer.writerow({k: cell(v, spreadsheet_safe) for k, v in row.items()})
         n += 1
     return n
 

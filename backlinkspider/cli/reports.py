@@ -142,6 +142,12 @@ class Export(Command):
     def add_options(self, parser):
         domain_argument(parser)
         parser.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default: csv")
+        parser.add_argument(
+            "--spreadsheet-safe",
+            action="store_true",
+            help="CSV for a spreadsheet: cells starting with = + - @, a tab or a carriage return get a leading ' "
+            "so that no anchor runs as a formula (off: the data round-trips)",
+        )
         state = parser.add_mutually_exclusive_group()
         state.add_argument("--live", action="store_true", help="only backlinks still there")
         state.add_argument("--lost", action="store_true", help="only lost backlinks")
@@ -203,7 +209,10 @@ class Export(Command):
                 max_toxicity=args.max_toxicity,
             )
             with output(args.output) as out:
-                n = (write_csv if args.format == "csv" else write_jsonl)(rows, out)
+                if args.format == "csv":
+                    n = write_csv(rows, out, spreadsheet_safe=args.spreadsheet_safe)
+                else:
+                    n = write_jsonl(rows, out)
         print(f"Exported {n} backlinks into {name}" + (f" to {args.output}" if args.output else ""), file=sys.stderr)
         return 0
 
