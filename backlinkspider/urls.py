@@ -22,6 +22,7 @@ import codecs
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import tldextract
 from ada_url import URL, idna_to_ascii
@@ -176,6 +177,11 @@ def host_of(url: str) -> str:
         return URL(url).hostname
     except (ValueError, UnicodeEncodeError):
         return ""
+
+
+def home_page(url: str) -> str | None:
+    """The home page of ``url``'s site as the link gives it: its scheme and host, path ``/``."""
+    return canonicalize(urlsplit(url)._replace(path="/", query="", fragment="").geturl())
 
 
 @lru_cache(maxsize=65536)

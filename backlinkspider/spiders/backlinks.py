@@ -23,7 +23,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -47,7 +46,15 @@ from backlinkspider.spiders.site_discovery import SiteDiscoveryMixin, whole_numb
 from backlinkspider.spiders.target_checks import TargetChecksMixin, stop_after_headers
 from backlinkspider.terms import count_terms
 from backlinkspider.traps import TrapGuard
-from backlinkspider.urls import canonicalize, canonicalize_with_host, domain_of, host_of, registered_domain, user_url
+from backlinkspider.urls import (
+    canonicalize,
+    canonicalize_with_host,
+    domain_of,
+    home_page,
+    host_of,
+    registered_domain,
+    user_url,
+)
 
 _RECENT_URLS = 200_000  # distributed mode: URLs a worker remembers asking for (~20 MB)
 
@@ -414,7 +421,7 @@ class BacklinksSpider(SiteDiscoveryMixin, RedirectLinksMixin, TargetChecksMixin,
             if domain not in self._targets_crawled:
                 self._targets_crawled.add(domain)
                 self.crawler.stats.inc_value("backlinks/targets/sites_crawled")
-                home = canonicalize(urlsplit(link.url)._replace(path="/", query="", fragment="").geturl())
+                home = home_page(link.url)
                 request = self._request(home, domain) if home else None
                 if request is not None:
                     requests.append(request)

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import scrapy
 from pymongo.database import Database
@@ -45,7 +44,7 @@ from backlinkspider.keys import SITE
 from backlinkspider.links import ExtractedPage
 from backlinkspider.robots_errors import ROBOTS_UNAVAILABLE
 from backlinkspider.spiders.outcomes import now
-from backlinkspider.urls import canonicalize, host_of, registered_domain
+from backlinkspider.urls import home_page, host_of, registered_domain
 
 #: a site none of whose pages could be fetched for one of these reasons ends in that state
 _FAILED_STATES = {PRIVATE_NETWORK: discovery.REFUSED, ROBOTS_UNAVAILABLE: discovery.ROBOTS_UNAVAILABLE}
@@ -259,7 +258,7 @@ class SiteDiscoveryMixin:
 
     def site_entry_requests(self, site: str, url: str, hop: int) -> list[scrapy.Request]:
         """The requests that open a site met at ``url``: that page and the site's home page."""
-        home = canonicalize(urlsplit(url)._replace(path="/", query="", fragment="").geturl())
+        home = home_page(url)
         return [self._page_request(u, site, hop=hop) for u in dict.fromkeys([url, home]) if u]
 
     def _sites_met(self, met: list[tuple[str, int, str]]) -> None:
@@ -279,7 +278,7 @@ class SiteDiscoveryMixin:
                 break
             self.crawler.stats.inc_value("backlinks/discovery/sites_opened")
             self.logger.debug("Opening %s (hop %d, priority %.3g)", site.domain, site.hop, site.priority)
-            home = canonicalize(urlsplit(site.entry)._replace(path="/", query="", fragment="").geturl())
+            home = home_page(site.entry)
             urls = [url for url in dict.fromkeys([site.entry, home]) if url]
             opened = [r for r in (self._request(url, site.domain, hop=site.hop) for url in urls) if r is not None]
             state = discovery.CRAWLING if opened else discovery.DONE
