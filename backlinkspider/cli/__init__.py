@@ -50,6 +50,18 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _server_error(server: str, args: argparse.Namespace, exc: Exception) -> str:
+    """One line for a server's failure; a refused password names the server (password masked)."""
+    from backlinkspider import credentials
+    from backlinkspider.cli.base import settings
+
+    if not credentials.refused(exc):
+        return f"{server}: {redact(str(exc))}"
+    found = settings(args)
+    url = found.get("MONGO_URI") if server == "MongoDB" else credentials.redis_url(found)
+    return credentials.describe(server, url or "", exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     command: Command = args.command_object
@@ -60,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command.run(args)
     except PyMongoError as exc:  # unreachable server, bad credentials: say so, no traceback
-        print(f"backlinks {args.command}: MongoDB: {redact(str(exc))}", file=sys.stderr)
+        print(f"backlinks {args.command}: {_server_error('MongoDB', args, exc)}", file=sys.stderr)
         return 1
     except RedisError as exc:  # status, reset: unreachable Redis, a wrong password
-        print(f"backlinks {args.command}: Redis: {redact(str(exc))}", file=sys.stderr)
+        print(f"backlinks {args.command}: {_server_error('Redis', args, exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `backlinks export … | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush

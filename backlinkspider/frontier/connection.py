@@ -19,6 +19,8 @@ import redis.asyncio
 from redis.exceptions import RedisError
 from scrapy_redis import connection, defaults
 
+from backlinkspider.credentials import refused
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -61,7 +63,7 @@ def when_redis_answers(func: Callable[[], T], settings, what: str) -> T:
         try:
             return func()
         except RedisError as exc:
-            if time.monotonic() + wait > deadline:
+            if time.monotonic() + wait > deadline or refused(exc):  # a wrong password is no outage
                 raise
             logger.warning("Redis is unreachable while %s (%s): waiting for it (REDIS_OUTAGE_TIMEOUT)", what, exc)
             time.sleep(wait)

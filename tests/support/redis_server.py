@@ -40,8 +40,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 class RedisServer:
     """One server process on ``host:port`` with its data (and AOF) in ``directory``."""
 
-    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int | None = None, password: str = ""):
+    def __init__(
+        self,
+        directory: Path,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        password: str = "",
+        config: str = "",
+    ):
         self.password = password  # --requirepass: clients must authenticate
+        self.config = config  # lines of a config file read first (ACL users, say)
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.host = host
@@ -54,8 +62,14 @@ class RedisServer:
         return f"redis://{auth}{self.host}:{self.port}/0"
 
     def command(self) -> list[str]:
+        conf: list[str] = []
+        if self.config:
+            path = self.directory / "extra.conf"
+            path.write_text(self.config)
+            conf = [str(path)]
         return [
             binary(),
+            *conf,
             "--port",
             str(self.port),
             "--bind",
