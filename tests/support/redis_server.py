@@ -15,6 +15,8 @@ from pathlib import Path
 
 import redis
 
+from tests.support.tls import Certificates
+
 
 def binary() -> str:
     found = os.environ.get("REDIS_SERVER_BIN")
@@ -47,9 +49,13 @@ class RedisServer:
         port: int | None = None,
         password: str = "",
         config: str = "",
+        tls: Certificates | None = None,
+        executable: str | None = None,
     ):
         self.password = password  # --requirepass: clients must authenticate
         self.config = config  # lines of a config file read first (ACL users, say)
+        self.tls = tls  # TLS only (no plain port): needs a server built with TLS (Debian's redis-server)
+        self.executable = executable or binary()
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.host = host
@@ -59,6 +65,8 @@ class RedisServer:
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.tls:
+            return f"rediss://{auth}{self.host}:{self.port}/0?ssl_ca_certs={self.tls.ca}"
         return f"redis://{auth}{self.host}:{self.port}/0"
 
     def command(self) -> list[str]:
@@ -67,11 +75,16 @@ class RedisServer:
             path = self.directory / "extra.conf"
             path.write_text(self.config)
             conf = [str(path)]
+        if self.tls:
+            ports = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(self.tls.cert),
+                     "--tls-key-file", str(self.tls.key), "--tls-ca-cert-file", str(self.tls.ca),
+                     "--tls-auth-clients", "no"]  # fmt: skip
+        else:
+            ports = ["--port", str(self.port)]
         return [
-            binary(),
+            self.executable,
             *conf,
-            "--port",
-            str(self.port),
+            *ports,
             "--bind",
             self.host,
             "--dir",
@@ -98,11 +111,12 @@ class RedisServer:
                 return self
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"{binary()} did not start: {self.log()[-2000:]}") from None
+                    raise RuntimeError(f"{self.executable} did not start: {self.log()[-2000:]}") from None
                 time.sleep(0.05)
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host=self.host, port=self.port, socket_timeout=5, password=self.password or None)
+        return redis.Redis(host=self.host, port=self.port, socket_timeout=5, password=self.password or None,
+                           ssl=self.tls is not None, ssl_ca_certs=str(self.tls.ca) if self.tls else None)  # fmt: skip
 
     def stop(self) -> None:
         """A clean shutdown: the append-only file is complete."""

@@ -18,14 +18,16 @@ from pymongo.errors import PyMongoError
 
 from backlinkspider.embedded import EXECUTABLE
 from tests.support.redis_server import free_port
+from tests.support.tls import Certificates
 
 ROOT_PASSWORD = "r00t-Pa55-w0rd"
 APP_PASSWORD = "app-Pa55-w0rd"
 
 
 class SecuredMongo:
-    def __init__(self, directory: Path, database: str):
+    def __init__(self, directory: Path, database: str, tls: Certificates | None = None):
         self.directory = Path(directory)
+        self.tls = tls  # TLS required on the port (SecantusDB --tls-cert-file, as mongod --tlsMode requireTLS)
         self.database = database
         self.port = free_port()
         self.process: subprocess.Popen | None = None
@@ -33,6 +35,8 @@ class SecuredMongo:
     def uri(self, user: str = "backlinks", password: str | None = APP_PASSWORD) -> str:
         auth = f"{user}:{password}@" if password is not None else ""
         query = "authSource=admin&directConnection=true" if auth else "directConnection=true"
+        if self.tls:
+            query += f"&tls=true&tlsCAFile={self.tls.ca}"
         return f"mongodb://{auth}127.0.0.1:{self.port}/{self.database}?{query}"
 
     def _run(self, *flags: str) -> None:
@@ -40,6 +44,8 @@ class SecuredMongo:
         assert exe, f"{EXECUTABLE} is not installed (pip install -e '.[test]')"
         command = [exe, "--host", "127.0.0.1", "--port", str(self.port), "--storage-path", str(self.directory)]
         log = open(self.directory.with_suffix(".log"), "ab")  # noqa: SIM115 (the process keeps it)
+        if self.tls:
+            command += ["--tls-cert-file", str(self.tls.cert), "--tls-key-file", str(self.tls.key)]
         self.process = subprocess.Popen([*command, "--standalone", "--log-level", "WARNING", *flags], stdout=log,
                                         stderr=subprocess.STDOUT)  # fmt: skip
         client = pymongo.MongoClient(self.uri(password=None), serverSelectionTimeoutMS=500)
