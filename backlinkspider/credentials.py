@@ -16,20 +16,15 @@ from __future__ import annotations
 
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
-from redis.exceptions import (
-    AuthenticationError,
-    AuthenticationWrongNumberOfArgsError,
-    NoPermissionError,
-    RedisError,
-)
+from redis.exceptions import AuthenticationError, RedisError
 from scrapy.settings import BaseSettings
 
+from backlinkspider.frontier.connection import REFUSALS, blocking_client, enabled
 from backlinkspider.redact import redact
 
 # MongoDB's AuthenticationFailed (wrong user or password) and Unauthorized (no
 # credentials where they are required, or a user without a role on the database).
 _MONGO_AUTH_CODES = {18: "wrong user name or password", 13: "not authorized"}
-_REDIS_REFUSALS = (AuthenticationError, AuthenticationWrongNumberOfArgsError, NoPermissionError)
 _PREFLIGHT_TIMEOUT_MS = 3000
 
 
@@ -39,7 +34,7 @@ class CredentialsRefused(Exception):
 
 def refused(exc: BaseException) -> bool:
     """Whether ``exc`` is a server refusing credentials, rather than an outage or a bad query."""
-    if isinstance(exc, _REDIS_REFUSALS):
+    if isinstance(exc, REFUSALS):
         return True
     return isinstance(exc, OperationFailure) and exc.code in _MONGO_AUTH_CODES
 
@@ -75,8 +70,6 @@ def check_mongo(uri: str, database: str) -> None:
 
 def check_redis(settings: BaseSettings) -> None:
     """Raise ``CredentialsRefused`` when the frontier's Redis refuses the worker."""
-    from backlinkspider.frontier.connection import blocking_client
-
     server = blocking_client(settings)
     try:
         server.ping()
@@ -96,8 +89,6 @@ def redis_url(settings: BaseSettings) -> str:
 
 def check(settings: BaseSettings) -> None:
     """Both servers a crawl will use, when they are named (the embedded store has no users)."""
-    from backlinkspider.frontier.connection import enabled
-
     if settings.get("MONGO_URI"):
         check_mongo(settings["MONGO_URI"], settings["MONGO_DATABASE"])
     if enabled(settings):

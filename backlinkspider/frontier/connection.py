@@ -16,13 +16,14 @@ from typing import TypeVar
 
 import redis
 import redis.asyncio
-from redis.exceptions import RedisError
+from redis.exceptions import AuthenticationError, AuthenticationWrongNumberOfArgsError, NoPermissionError, RedisError
 from scrapy_redis import connection, defaults
-
-from backlinkspider.credentials import refused
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# Redis refusing the worker (a wrong or missing password, an ACL without the command):
+# redis-py files a wrong password under connection errors, but it is no outage to wait out.
+REFUSALS = (AuthenticationError, AuthenticationWrongNumberOfArgsError, NoPermissionError)
 
 
 def enabled(settings) -> bool:
@@ -63,7 +64,7 @@ def when_redis_answers(func: Callable[[], T], settings, what: str) -> T:
         try:
             return func()
         except RedisError as exc:
-            if time.monotonic() + wait > deadline or refused(exc):  # a wrong password is no outage
+            if time.monotonic() + wait > deadline or isinstance(exc, REFUSALS):
                 raise
             logger.warning("Redis is unreachable while %s (%s): waiting for it (REDIS_OUTAGE_TIMEOUT)", what, exc)
             time.sleep(wait)
