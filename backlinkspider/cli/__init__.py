@@ -6,7 +6,7 @@ and crawls it, so a new user sees the whole path from pages to MongoDB to
 report with one command and nothing else installed; ``backlinks check-targets``
 finds broken backlinks; ``report``, ``export``, ``target``, ``disavow``, ``rank``,
 ``score`` and ``audit`` read the store (through ``backlinkspider.store``, the Python
-API), ``migrate`` brings an
+API), ``serve`` shows it in a browser, ``migrate`` brings an
 older store to the current form; ``backlinks status``
 and ``backlinks reset`` look after a distributed crawl's Redis frontier.
 
@@ -26,11 +26,12 @@ from backlinkspider.cli.crawling import CheckTargets, Demo
 from backlinkspider.cli.maintenance import Migrate
 from backlinkspider.cli.ranking import Rank, Score
 from backlinkspider.cli.reports import Audit, Disavow, Export, Report, Target
+from backlinkspider.cli.serving import Serve
 from backlinkspider.redact import redact
 
 #: In the order ``backlinks --help`` lists them.
 COMMANDS: tuple[type[Command], ...] = (
-    Demo, CheckTargets, Report, Export, Target, Disavow, Rank, Score, Audit, Migrate, Status, Reset,
+    Demo, CheckTargets, Report, Export, Target, Disavow, Rank, Score, Audit, Serve, Migrate, Status, Reset,
 )  # fmt: skip
 
 

@@ -76,6 +76,8 @@ class Demo(Command):
         print(f"Serving the demo web at {proxy.url}; crawling {', '.join(DEMO_SEEDS)}", flush=True)
         status = _crawl(found, seeds=",".join(DEMO_SEEDS), targets=args.targets, crawl_targets="1")
         proxy.stop()
+        first = args.targets.split(",")[0].strip()
+        print(f"\nSee it in a browser: run `backlinks serve`, then open http://127.0.0.1:8708/d/{first}", flush=True)
         return status
 
 

@@ -9,6 +9,7 @@ whole graph by design. Nothing here talks to a server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
@@ -23,6 +24,48 @@ def target_match(targets: Iterable[str]) -> dict:
 def distinct_pipeline(field: str, targets: Iterable[str] = ()) -> list[dict]:
     """The distinct values of ``field`` over the backlinks (into ``targets``, if given)."""
     return [{"$match": target_match(targets)}, {"$group": {"_id": f"${field}"}}]
+
+
+def targets_pipeline(search: str = "", limit: int = 100) -> list[dict]:
+    """The domains backlinks point into (``backlinks serve``'s first page): backlinks and
+    referring domains, total and live, and authority; most live backlinks first.
+    ``search``: only domains whose name contains it."""
+    match: dict = dict(EXTERNAL)
+    if search:
+        match["target_domain"] = {"$regex": re.escape(search.lower())}
+    return [
+        {"$match": match},
+        {
+            "$group": {
+                "_id": {"t": "$target_domain", "s": "$source_domain"},
+                "backlinks": {"$sum": 1},
+                "live": {"$sum": ONE_IF_LIVE},
+            }
+        },
+        {
+            "$group": {
+                "_id": "$_id.t",
+                "backlinks": {"$sum": "$backlinks"},
+                "live_backlinks": {"$sum": "$live"},
+                "referring_domains": {"$sum": 1},
+                "live_referring_domains": {"$sum": _ONE_IF_POSITIVE},
+            }
+        },
+        {"$sort": {"live_backlinks": -1, "_id": 1}},
+        {"$limit": limit},
+        *_lookup_authority("_id"),
+        {
+            "$project": {
+                "_id": 0,
+                "domain": "$_id",
+                "authority": 1,
+                "backlinks": 1,
+                "live_backlinks": 1,
+                "referring_domains": 1,
+                "live_referring_domains": 1,
+            }
+        },  # fmt: skip
+    ]
 
 
 def top_target_domains_pipeline(since: datetime, top: int = 10) -> list[dict]:

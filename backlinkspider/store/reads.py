@@ -362,35 +362,40 @@ def _rows(
     if missing:
         known.update(authority(db, missing))
     for d in docs:
-        context = d.get("context") or {}
-        domain_score = scored.of(d["source_domain"])
-        yield {
-            "referring_page": d["source_url"],
-            "referring_domain": d["source_domain"],
-            "domain_authority": known.get(d["source_domain"]),
-            "target_url": d["target_url"],
-            "anchor": d.get("anchor", ""),
-            "link_type": " ".join(d.get("link_types") or ()),
-            "kind": d.get("kind", ""),
-            "first_seen": d.get("first_seen"),
-            "last_seen": d.get("last_seen"),
-            "lost_at": d.get("lost_at"),
-            "lost_reason": d.get("lost_reason") or "",
-            "target_status": d.get("target_status"),
-            "placement": d.get("placement") or "unknown",
-            "hidden": d.get("hidden"),
-            "sitewide": d.get("sitewide"),
-            "anchor_category": categorize(d.get("anchor", ""), d.get("kind") or "text"),
-            "context_before": context.get("before", ""),
-            "context_after": context.get("after", ""),
-            "referring_page_title": d.get("source_title"),
-            "referring_page_language": d.get("source_language"),
-            "referring_page_external_links": d.get("source_external_links"),
-            "relevance": d.get("relevance"),
-            "relevance_basis": d.get("relevance_basis"),
-            "referring_domain_toxicity": domain_score.get("toxicity"),
-            "toxic_reasons": " ".join(r["code"] for r in domain_score.get("toxic_reasons") or ()),
-        }
+        yield export_row(d, known.get(d["source_domain"]), scored.of(d["source_domain"]), categorize)
+
+
+def export_row(d: dict, authority: float | None, domain_score: dict, categorize: Callable[[str, str], str]) -> dict:
+    """``EXPORT_COLUMNS`` of one stored backlink, given its referring domain's ``authority`` and
+    scores (``referring_domain_scores``): the export's row, and the dashboard's."""
+    context = d.get("context") or {}
+    return {
+        "referring_page": d["source_url"],
+        "referring_domain": d["source_domain"],
+        "domain_authority": authority,
+        "target_url": d["target_url"],
+        "anchor": d.get("anchor", ""),
+        "link_type": " ".join(d.get("link_types") or ()),
+        "kind": d.get("kind", ""),
+        "first_seen": d.get("first_seen"),
+        "last_seen": d.get("last_seen"),
+        "lost_at": d.get("lost_at"),
+        "lost_reason": d.get("lost_reason") or "",
+        "target_status": d.get("target_status"),
+        "placement": d.get("placement") or "unknown",
+        "hidden": d.get("hidden"),
+        "sitewide": d.get("sitewide"),
+        "anchor_category": categorize(d.get("anchor", ""), d.get("kind") or "text"),
+        "context_before": context.get("before", ""),
+        "context_after": context.get("after", ""),
+        "referring_page_title": d.get("source_title"),
+        "referring_page_language": d.get("source_language"),
+        "referring_page_external_links": d.get("source_external_links"),
+        "relevance": d.get("relevance"),
+        "relevance_basis": d.get("relevance_basis"),
+        "referring_domain_toxicity": domain_score.get("toxicity"),
+        "toxic_reasons": " ".join(r["code"] for r in domain_score.get("toxic_reasons") or ()),
+    }
 
 
 def authority(db: Database, domains: Iterable[str]) -> dict[str, float | None]:

@@ -17,7 +17,12 @@ from backlinkspider.store.schema import TARGETS
 
 def target(db: Database, domain: str) -> dict:
     """``{domain, brand, keywords, updated_at}`` of ``domain``: as set, or the defaults."""
-    found = db[TARGETS].find_one({"_id": domain}) or {}
+    return target_from(domain, db[TARGETS].find_one({"_id": domain}))
+
+
+def target_from(domain: str, found: dict | None) -> dict:
+    """``target`` from the stored document (None: never set), for readers with their own client."""
+    found = found or {}
     return {
         "domain": domain,
         "brand": found.get("brand") or default_brand(domain),
