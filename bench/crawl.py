@@ -41,6 +41,7 @@ COMMON = {
     "LOG_LEVEL": "WARNING",
     "SITE_PAGE_LIMIT": 0,
 }
+CONCURRENT_ITEMS_DEFAULT = 100  # Scrapy's; what `ours` runs with unless the project sets it
 EXTERNAL = ["acme-tools.com", "greenthumb-supplies.com", "janedoe.blogspot.com", "notacme-tools.com"]
 
 
@@ -91,7 +92,7 @@ def serve(port_file: str, pages: int, sites: int, links: int) -> None:
 # -- the crawlers (run in child processes) -------------------------------------
 
 
-def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str) -> dict:
+def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, items: int = 0) -> dict:
     os.environ["SCRAPY_SETTINGS_MODULE"] = "backlinkspider.settings"
     import scrapy
     from pymongo import monitoring
@@ -139,6 +140,8 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str) -> d
         settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}}, priority="cmdline")
     if kind == "no_terms":
         settings.set("PAGE_TERMS", 0, priority="cmdline")
+    if kind == "items":
+        settings.set("CONCURRENT_ITEMS", items, priority="cmdline")
     if kind == "unjournaled":
         from pymongo.write_concern import WriteConcern
 
@@ -172,6 +175,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of bare and ours")
     parser.add_argument("--journal", action="store_true", help="also crawl with unjournaled writes, to compare")
     parser.add_argument("--terms", action="store_true", help="also crawl without term counting (PAGE_TERMS=0)")
+    parser.add_argument("--items", type=int, default=0, help="also crawl ours with CONCURRENT_ITEMS set to this")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -216,12 +220,15 @@ def main() -> None:
         print(f"web: {args.pages} pages over {args.sites} sites, {args.links} internal + 3 external links a page")
         results = []
         for r in range(args.rounds):
-            stored = ["ours"] + ["unjournaled"] * args.journal + ["no_terms"] * args.terms
+            stored = (
+                ["ours"] + ["unjournaled"] * args.journal + ["no_terms"] * args.terms + ["items"] * bool(args.items)
+            )
             if r % 2:  # the server slows as its databases grow: alternate which arm goes first
                 stored.reverse()
             kinds = ["bare", *stored]
             for kind in kinds:
-                job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "database": f"bench_{r}_{kind}"}
+                job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "database": f"bench_{r}_{kind}",
+                       "items": args.items}  # fmt: skip
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", json.dumps(job)],
                     env=env,
@@ -248,6 +255,11 @@ def main() -> None:
             f"best pages/s: bare {best['bare']:.1f}, ours {best['ours']:.1f}: "
             f"ours = {best['ours'] / best['bare']:.2f}x bare (target: at least 0.9x)"
         )
+        if args.items:
+            print(
+                f"CONCURRENT_ITEMS={args.items}: {best['items']:.1f} pages/s against ours' {best['ours']:.1f} "
+                f"(Scrapy's default, {CONCURRENT_ITEMS_DEFAULT}): {best['items'] / best['ours']:.2f}x"
+            )
         if args.terms:
             print(
                 f"term counting: ours {best['ours']:.1f} pages/s, without terms {best['no_terms']:.1f}: "

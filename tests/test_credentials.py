@@ -136,6 +136,8 @@ def test_commands_name_the_server_that_refused_them(secured_mongo, secured_redis
     for command, server in ((["report", sites.TARGET, "--mongo-uri", wrong_mongo, "--database", "secured"], "MongoDB"),
                             (["rank", "--mongo-uri", secured_mongo.uri(password=None), "--database", "secured"],
                              "MongoDB"),
+                            (["serve", "--port", "1", "--mongo-uri", wrong_mongo, "--database", "secured"],
+                             "MongoDB"),
                             (["status", "--redis-url", wrong_redis], "Redis")):  # fmt: skip
         done = subprocess.run([BACKLINKS, *command], capture_output=True, text=True, timeout=120)
         assert done.returncode == 1 and "Traceback" not in done.stderr

@@ -60,6 +60,12 @@ class Serve(Command):
         from backlinkspider.web.app import create_app
 
         found = settings(args)
+        if found.get("MONGO_URI"):  # a refused password is one line now, not a 500 on every page later
+            try:
+                credentials.check_mongo(found["MONGO_URI"], found["MONGO_DATABASE"])
+            except credentials.CredentialsRefused as exc:
+                print(f"backlinks serve: {exc}", file=sys.stderr)
+                return 1
         uri = store.mongo_uri(found)  # starts the embedded server when MONGO_URI is empty
         redis_url = credentials.redis_url(found) if enabled(found) else ""
         app = create_app(uri, found.get("MONGO_DATABASE"), password=password, redis_url=redis_url)
