@@ -41,6 +41,7 @@ import pymongo  # noqa: E402
 
 from backlinkspider import store  # noqa: E402
 from backlinkspider.embedded import EmbeddedMongo  # noqa: E402
+from backlinkspider.store import summaries  # noqa: E402
 
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
 ANCHORS = [
@@ -235,6 +236,14 @@ def report(db, name: str, target: str, backlinks: int) -> bool:
         f"({profile['referring_domains']['total']:,} referring domains, "
         f"{len(profile['top_anchors'])} top anchors)"
     )
+    # What `backlinks report` reads since summaries: computed once (a crawl's end does), then read.
+    started = time.perf_counter()
+    summaries.compute(db, target)
+    computed = time.perf_counter() - started
+    started = time.perf_counter()
+    same = summaries.profile(db, target, now=NOW) == profile
+    print(f"    from its summary {time.perf_counter() - started:6.3f} s (computing it {computed:.1f} s); "
+          f"the same profile: {'yes' if same else 'NO'}")  # fmt: skip
     indexed = True
     for label, collection, pipeline in (
         ("profile", store.BACKLINKS, store.profile_pipeline(target, 10)),
@@ -322,6 +331,7 @@ def main() -> None:
         )
 
         env = {**os.environ, "MONGO_URI": uri, "MONGO_DATABASE": name}
+        db[store.SUMMARIES].drop()  # else `rank` computes again the summaries a bench/serve.py run left
         rank_took, rank_peak, out = child_peak([sys.executable, "-m", "backlinkspider.cli", "rank", "--top", "3"], env)
         print(f"rank     end to end {rank_took:6.1f} s   peak memory {rank_peak:6.0f} MiB   {out.splitlines()[0]}")
 

@@ -114,6 +114,7 @@ class MongoPipeline:
         self._gone = False  # away for longer than MONGO_OUTAGE_TIMEOUT: keep, don't write
         self._last_flush = time.monotonic()
         self._timer = None
+        self._touched: set[str] = set()  # target domains this crawl wrote: their summaries, at the end
 
     @functools.cached_property
     def spill(self) -> SpillFile:
@@ -269,12 +270,16 @@ class MongoPipeline:
             return False
         changes = plan(pages, read["prior"], self.lost_after)
         target_ops = [_target_op(item) for item in targets]
+        touched = _target_domains(pages, read["prior"], targets)
+        self._touched |= touched
         new_ids: dict = {}  # backlink op index -> the _id its upsert inserted
         while True:
             ok, inserted = self._bulk(store.BACKLINKS, changes.ops)
             new_ids.update(inserted)
             written &= ok & self._insert_events(changes.events + changes.new_events(new_ids))
             written &= self._bulk(store.BACKLINKS, target_ops)[0]
+            # Their summaries are stale now (store/freshness.py): before the journal, so it holds too.
+            written &= self._retrying(store.SUMMARIES, 0, lambda: store.mark_changed(self.db, touched))
             # One journaled write ends the batch: the journal is written in order, so once it is
             # on disk every write before it is too.
             if not self._retrying("journal", 0, self._journal):
@@ -416,9 +421,25 @@ class MongoPipeline:
         await self.drain()
         if self.db is not None and not self._gone and self.sitewide.domains:
             await self._in_writer(self._mark_sitewide)
+        if self.db is not None and not self._gone and self._touched:
+            await self._in_writer(self._refresh_summaries)
         if self.db is not None:
             await self._in_writer(self.db.client.close)
         self._writer.shutdown(wait=False)
+
+    def _refresh_summaries(self) -> None:
+        """Recompute the summaries this crawl made stale (``store/summaries.py``): the next
+        report or dashboard click reads them instead of the backlinks."""
+        try:
+            done = store.refresh_summaries(self.db, self._touched)
+        except PyMongoError as exc:  # stale summaries are computed again when read
+            logger.warning("Could not refresh the summaries of the domains crawled: %s", exc)
+            self.stats.inc_value("backlinks/summaries/failed")
+            return
+        table = ", and the targets table" if done["targets_table"] else ""
+        logger.info("Summaries computed again in %.1f s: %d of the target domains crawled%s",
+                    done["seconds"], done["summaries"], table)  # fmt: skip
+        self.stats.set_value("backlinks/summaries/refreshed", done["summaries"])
 
     def _mark_sitewide(self) -> None:
         """The end-of-crawl pass over the referring domains crawled (``store/sitewide.py``)."""
@@ -436,6 +457,16 @@ class MongoPipeline:
         )  # fmt: skip
         self.stats.set_value("backlinks/sitewide/domains", done["domains_sitewide"])
         self.stats.set_value("backlinks/sitewide/changed", done["backlinks_changed"])
+
+
+def _target_domains(pages, prior: dict, targets) -> set[str]:
+    """The target domains a batch wrote backlinks of: its links, the stored links of its pages
+    (lost now, perhaps), and the checked target URLs."""
+    found = {link.domain for page, _ in pages for link in page.links}
+    found.update(doc["target_domain"] for stored in prior.values() for doc in stored.values())
+    found.update(registered_domain(host_of(item.url)) for item in targets)
+    found.discard("")
+    return found
 
 
 def _page_op(item) -> UpdateOne:

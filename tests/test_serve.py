@@ -72,11 +72,11 @@ def _pages(served, **filters) -> list[dict]:
 
 def test_paging_visits_every_backlink_once_as_the_export_has_them(served, served_store, mongo_uri):
     exported = _export(mongo_uri, served_store)
-    for sort in ("last_seen", "first_seen"):
+    for sort in ("last_seen", "first_seen", "authority"):
         rows = _pages(served, limit=3, sort=sort)
         assert len(rows) == len({_key(r) for r in rows}) == len(exported) > 6
         assert sorted(rows, key=_key) == sorted(exported, key=_key)  # the export's columns, the same values
-        stamps = [r[sort] for r in rows]
+        stamps = [r["domain_authority" if sort == "authority" else sort] or 0 for r in rows]
         assert stamps == sorted(stamps, reverse=True)
 
 
@@ -192,3 +192,15 @@ def test_events_page_through_every_event_newest_first(served, served_store):
     assert len(found) == served_store.events.count_documents(external) > 0
     assert [e["time"] for e in found] == sorted((e["time"] for e in found), reverse=True)
     assert {e["type"] for e in found} >= {"new", "lost"}
+
+
+def test_crawl_status_reads_the_distributed_crawls_redis(mongo_uri, served_store, redis_server):
+    redis_server.client().lpush("backlinks:start_urls", "http://www.seed-site.com/", "http://news-site.com/")
+    server = Served(mongo_uri, served_store.name, "--redis-url", redis_server.url).start()
+    try:
+        status = api(server, "/api/v1/status")
+        page = server.get("/crawl")
+    finally:
+        server.stop()
+    assert status["distributed"] is True and status["start_urls"] == 2 and status["workers_alive"] == 0
+    assert page.status == 200 and "not distributed" not in page.text.lower()

@@ -34,9 +34,11 @@ class Rank(Command):
 
     def run(self, args: argparse.Namespace) -> int:
         from backlinkspider import store
+        from backlinkspider.store import summaries
 
         with open_store(args) as db:
             run = store.rank(db, damping=args.damping)
+            refreshed = summaries.refresh(db, table=False)  # they hold their referring domains' authority
         ranking = run.ranking
         print(
             f"Ranked {len(ranking.nodes):,} domains over {ranking.edges:,} followed domain-to-domain "
@@ -44,6 +46,7 @@ class Rank(Command):
             f"PageRank {run.rank:.2f} s in {ranking.iterations} iterations, storing {run.store:.1f} s); "
             "stored in the domains collection."
         )
+        _print_refreshed(refreshed)
         order = sorted(range(len(ranking.nodes)), key=lambda i: (-ranking.pagerank[i], ranking.nodes[i]))
         for i in order[: args.top]:
             print(f"  {run.authority[i]:5.1f}  {ranking.nodes[i]}  ({ranking.referring[i]:,} referring domains)")
@@ -78,11 +81,13 @@ class Score(Command):
             raise SystemExit("backlinks score: --damping must be between 0 and 1")
 
     def run(self, args: argparse.Namespace) -> int:
+        from backlinkspider.store import summaries
         from backlinkspider.store.scoring import score
 
         names = [domain(d) for d in args.domains]
         with open_store(args) as db:
             run = score(db, names or None, damping=args.damping)
+            refreshed = summaries.refresh(db, table=False)  # authority, toxicity and relevance changed
         took = sum(run.timings.values())
         steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in run.timings.items())
         print(
@@ -92,4 +97,10 @@ class Score(Command):
             f"{len(run.ranking.nodes):,} domains over {run.ranking.edges:,} followed edges "
             f"(from {run.pages:,} pages' terms)."
         )
+        _print_refreshed(refreshed)
         return 0
+
+
+def _print_refreshed(done: dict) -> None:
+    if done["summaries"]:
+        print(f"Summaries of {done['summaries']:,} target domains computed again in {done['seconds']:.1f} s.")

@@ -62,8 +62,8 @@ class Report(Command):
     def run(self, args: argparse.Namespace) -> int:
         from datetime import datetime, timezone
 
-        from backlinkspider import store
         from backlinkspider.export import iso
+        from backlinkspider.store import summaries
 
         name = domain(args.domain)
         now = datetime.now(timezone.utc)
@@ -71,7 +71,8 @@ class Report(Command):
             print(mongosh(name, args.top, now))
             return 0
         with open_store(args) as db:
-            profile = store.profile(db, name, top=args.top, now=now)
+            # The domain's summary, computed now if stale (store/summaries.py): the same profile.
+            profile = summaries.profile(db, name, top=args.top, now=now)
             if args.json:
                 print(json.dumps(profile, default=iso, ensure_ascii=False, indent=2))
             else:
@@ -81,7 +82,7 @@ class Report(Command):
             if args.chart:
                 from backlinkspider.charts import draw
 
-                path = draw(profile, store.history(db, name), args.chart)
+                path = draw(profile, summaries.history(db, name), args.chart)
                 print(f"Chart written to {path}", file=sys.stderr)
         if profile["backlinks"]["total"] == 0:
             print(f"backlinks: no backlinks into {name} in the store", file=sys.stderr)
@@ -283,6 +284,7 @@ class Target(Command):
                 brand = None if args.brand is None else commas(args.brand)
                 keywords = None if args.keywords is None else commas(args.keywords)
                 found = store.set_target(db, name, brand=brand, keywords=keywords)
+                store.refresh_summaries(db, [name], table=False)  # its anchor categories, if summarized
             else:
                 found = store.target(db, name)
         if args.json:

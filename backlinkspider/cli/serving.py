@@ -67,8 +67,7 @@ class Serve(Command):
                 print(f"backlinks serve: {exc}", file=sys.stderr)
                 return 1
         uri = store.mongo_uri(found)  # starts the embedded server when MONGO_URI is empty
-        redis_url = credentials.redis_url(found) if enabled(found) else ""
-        app = create_app(uri, found.get("MONGO_DATABASE"), password=password, redis_url=redis_url)
+        app = create_app(uri, found.get("MONGO_DATABASE"), password=password, redis=found if enabled(found) else None)
         shown = f"[{args.host}]" if ":" in args.host else args.host
         print(f"backlinks serve: http://{shown}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr, flush=True)
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)

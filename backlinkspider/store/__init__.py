@@ -35,6 +35,7 @@ from __future__ import annotations
 from typing import Any
 
 from backlinkspider.store.connection import connect, database, mongo_uri, open_database
+from backlinkspider.store.freshness import mark_changed
 from backlinkspider.store.migrate import ensure_current as ensure_url_form
 from backlinkspider.store.migrate import is_current as url_form_is_current
 from backlinkspider.store.migrate import mark_current as mark_url_form_current
@@ -87,11 +88,13 @@ from backlinkspider.store.schema import (
     SITE_STATES,
     SITES,
     STORE_INFO,
+    SUMMARIES,
     TARGETS,
     ensure_indexes,
 )
 from backlinkspider.store.sites import site_counts, site_ops, target_page_terms
 from backlinkspider.store.sitewide import crawled_pages_pipeline, linking_pages_pipeline, mark_sitewide
+from backlinkspider.store.summaries import refresh as refresh_summaries
 from backlinkspider.store.targets import categorizer, set_target, target, target_domains
 
 _RANKING = frozenset({"rank", "save_authority", "RankRun"})
@@ -172,5 +175,8 @@ __all__ = [
     "site_counts",
     "site_ops",
     "target_page_terms",
+    "SUMMARIES",
+    "mark_changed",
+    "refresh_summaries",
     *sorted(_RANKING),
 ]

@@ -32,6 +32,7 @@ from pymongo import DeleteOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from backlinkspider.store.freshness import mark_changed
 from backlinkspider.store.schema import BACKLINKS, EVENTS, PAGES, STORE_INFO
 from backlinkspider.urls import canonicalize_with_host, registered_domain
 
@@ -129,6 +130,7 @@ def mark_current(db: Database) -> None:
 
 
 def _mark_done(db: Database) -> None:
+    mark_changed(db, None)  # every summary read the old URLs
     db[INFO].update_one({"_id": URL_FORM}, {"$set": {"form": FORM, "state": "done", "done_at": _now()}},
                         upsert=True)  # fmt: skip
 

@@ -29,7 +29,8 @@ def distinct_pipeline(field: str, targets: Iterable[str] = ()) -> list[dict]:
 def targets_pipeline(search: str = "", limit: int = 100) -> list[dict]:
     """The domains backlinks point into (``backlinks serve``'s first page): backlinks and
     referring domains, total and live, and authority; most live backlinks first.
-    ``search``: only domains whose name contains it."""
+    ``search``: only domains whose name contains it. ``limit`` 0: every domain, without
+    authority (``store/summaries.py`` keeps that table and looks authority up for the rows shown)."""
     match: dict = dict(EXTERNAL)
     if search:
         match["target_domain"] = {"$regex": re.escape(search.lower())}
@@ -52,13 +53,12 @@ def targets_pipeline(search: str = "", limit: int = 100) -> list[dict]:
             }
         },
         {"$sort": {"live_backlinks": -1, "_id": 1}},
-        {"$limit": limit},
-        *_lookup_authority("_id"),
+        *([{"$limit": limit}, *_lookup_authority("_id")] if limit else []),
         {
             "$project": {
                 "_id": 0,
                 "domain": "$_id",
-                "authority": 1,
+                **({"authority": 1} if limit else {}),
                 "backlinks": 1,
                 "live_backlinks": 1,
                 "referring_domains": 1,

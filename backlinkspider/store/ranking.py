@@ -15,6 +15,7 @@ import numpy as np
 from pymongo.database import Database
 
 from backlinkspider.rank import DAMPING, Ranking, graph_arrays, pagerank
+from backlinkspider.store.freshness import mark_changed
 from backlinkspider.store.reads import link_graph
 from backlinkspider.store.schema import DOMAINS, index_domains
 
@@ -83,7 +84,8 @@ def save_authority(db: Database, rows: Iterable[dict], batch: int = 10000) -> in
         written += len(chunk)
     if not written:
         db[DOMAINS].delete_many({})
-        return 0
-    index_domains(scratch)
-    scratch.rename(DOMAINS, dropTarget=True)
+    else:
+        index_domains(scratch)
+        scratch.rename(DOMAINS, dropTarget=True)
+    mark_changed(db, None)  # summaries hold their referring domains' authority
     return written

@@ -7,6 +7,7 @@ This is the Python API that ``backlinks report``, ``export``, ``disavow``,
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
@@ -15,14 +16,14 @@ from pymongo.database import Database
 
 from backlinkspider.anchors import CATEGORIES
 from backlinkspider.store.audit import referring_domain_scores
+from backlinkspider.store.freshness import EPOCH
 from backlinkspider.store.queries import (
+    EXTERNAL,
     anchors_pipeline,
     authority_pipeline,
     backlinks_pipeline,
-    changes_pipeline,
     daily_changes_pipeline,
     distinct_pipeline,
-    first_and_lost_pipeline,
     link_graph_pipeline,
     profile_pipeline,
     referring_domain_dates_pipeline,
@@ -108,9 +109,62 @@ def stored_backlinks(db: Database, sources: Iterable[str], fields: Iterable[str]
 
 
 def profile(db: Database, domain: str, top: int = 10, now: datetime | None = None) -> dict:
-    """The backlink profile of ``domain``: what ``backlinks report --json`` prints."""
+    """The backlink profile of ``domain``, read from its backlinks now: what ``backlinks
+    report --json`` prints (``store.summaries.profile`` answers the same from a summary)."""
     now = now or datetime.now(timezone.utc)
+    return profile_from(db, domain, profile_facts(db, domain, top, now), top, now)
+
+
+def profile_facts(db: Database, domain: str, top: int, now: datetime) -> dict:
+    """What a profile takes from ``domain``'s backlinks and events (the slow part): the
+    ``profile_pipeline`` facets (top ``top``), anchor categories, referring domains found by
+    expanding, and the times of the changes of the 30 days before ``now``.
+
+    Authority and scores are not in it: ``profile_from`` looks them up, so ``rank`` and
+    ``score`` leave a summary of these facts valid.
+    """
     facets = next(db[BACKLINKS].aggregate(profile_pipeline(domain, top), allowDiskUse=True))
+    for row in facets["top_referring_domains"]:
+        row.pop("authority", None)
+    return {
+        "facets": facets,
+        "anchor_categories": anchor_categories(db, domain),
+        "discovered_referring_domains": discovered_referring_domains(db, domain),
+        "changes": change_times(db, domain, now - timedelta(days=30)),
+    }
+
+
+def change_times(db: Database, domain: str, since: datetime) -> dict:
+    """When ``domain``'s backlinks changed since ``since``: ``{"source", "times": {type: [ms]}}``,
+    each list sorted (milliseconds since the epoch, as MongoDB stores dates).
+
+    From ``events`` when the domain has any (monitoring records them); a store written
+    before that knows only first seen (``new``) and ``lost_at`` (``lost``).
+    """
+    times: dict[str, list[int]] = {t: [] for t in EVENT_TYPES}
+    if db[EVENTS].find_one({"target_domain": domain}, {"_id": 1}) is not None:
+        source = EVENTS
+        query = {"target_domain": domain, "time": {"$gte": since}}
+        for doc in db[EVENTS].find(query, {"_id": 0, "type": 1, "time": 1, "source_domain": 1}, batch_size=10_000):
+            if doc.get("source_domain") != domain and doc.get("type") in times:
+                times[doc["type"]].append(to_ms(doc["time"]))
+    else:
+        source = BACKLINKS
+        for kind, field in (("new", "first_seen"), ("lost", "lost_at")):
+            dated: dict = {"target_domain": domain, **EXTERNAL, field: {"$gte": since}}
+            times[kind] = [to_ms(d[field]) for d in db[BACKLINKS].find(dated, {"_id": 0, field: 1}, batch_size=10_000)]
+    return {"source": source, "times": {t: sorted(v) for t, v in times.items()}}
+
+
+def to_ms(moment: datetime) -> int:
+    """``moment`` as MongoDB stores a date: whole milliseconds since the epoch (floored)."""
+    return (moment - EPOCH) // timedelta(milliseconds=1)
+
+
+def profile_from(db: Database, domain: str, facts: dict, top: int, now: datetime) -> dict:
+    """The profile of ``domain`` from its ``profile_facts`` (gathered with a ``top`` at least
+    this one): the facts counted up, cut to ``top``, and authority and scores as they are now."""
+    facets = facts["facets"]
     totals = (facets["totals"] or [{}])[0]
     types, kinds, broken = dict.fromkeys(LINK_TYPES, 0), dict.fromkeys(KINDS, 0), 0
     placements, hidden, sitewide = dict.fromkeys((*PLACEMENTS, "unknown"), 0), 0, 0
@@ -132,18 +186,14 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
         t, n = totals.get(total, 0), totals.get(live, 0)
         return {"total": t, "live": n, "lost": t - n}
 
-    # Changes come from ``events`` when the domain has any (monitoring records
-    # them); a store written before that knows only first_seen and lost_at.
-    changes = {t: {d: 0 for d in ("last_7_days", "last_30_days")} for t in EVENT_TYPES}
-    if db[EVENTS].find_one({"target_domain": domain}, {"_id": 1}) is not None:
-        source = EVENTS
-        for row in db[EVENTS].aggregate(changes_pipeline(domain, now)):
-            changes[row["_id"]] = {d: row[d] for d in ("last_7_days", "last_30_days")}
-    else:
-        source = BACKLINKS
-        dates: dict = next(db[BACKLINKS].aggregate(first_and_lost_pipeline(domain, now)), {})
-        for kind in ("new", "lost"):
-            changes[kind] = {f"last_{d}_days": dates.get(f"{kind}_{d}", 0) for d in (7, 30)}
+    changes = facts["changes"]
+    counted = {
+        f"last_{days}_days": {
+            t: len(times) - bisect_left(times, to_ms(now - timedelta(days=days)))
+            for t, times in changes["times"].items()
+        }
+        for days in (7, 30)
+    }
     return {
         "domain": domain,
         "generated_at": now,
@@ -151,7 +201,7 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
         "backlinks": live_lost("backlinks", "live_backlinks"),
         "referring_domains": live_lost("referring_domains", "live_referring_domains"),
         "referring_pages": live_lost("referring_pages", "live_referring_pages"),
-        "discovered_referring_domains": discovered_referring_domains(db, domain),
+        "discovered_referring_domains": facts["discovered_referring_domains"],
         "link_types": types,
         "kinds": kinds,
         "placements": placements,
@@ -160,33 +210,32 @@ def profile(db: Database, domain: str, top: int = 10, now: datetime | None = Non
             "backlinks": sitewide,
             "referring_domains": (facets["sitewide_domains"] or [{"n": 0}])[0]["n"],
         },
-        "anchor_categories": anchor_categories(db, domain),
+        "anchor_categories": facts["anchor_categories"],
         "languages": [
             {"language": row["_id"], "referring_pages": row["referring_pages"]} for row in facets["languages"]
         ],
-        "top_referring_domains": _with_scores(db, domain, facets["top_referring_domains"]),
-        "top_anchors": facets["top_anchors"],
-        "top_target_pages": [{"target_status": None, **row} for row in facets["top_target_pages"]],
-        "new_and_lost": {
-            "source": source,
-            **{period: {t: changes[t][period] for t in EVENT_TYPES} for period in ("last_7_days", "last_30_days")},
-        },
+        "top_referring_domains": _with_scores(db, domain, facets["top_referring_domains"][:top]),
+        "top_anchors": facets["top_anchors"][:top],
+        "top_target_pages": [{"target_status": None, **row} for row in facets["top_target_pages"][:top]],
+        "new_and_lost": {"source": changes["source"], **counted},
         "broken": {
             "backlinks": broken,
             "target_pages": [
                 {**row, "target_status": row.get("target_status"), "target_error": row.get("target_error") or ""}
-                for row in facets["broken_targets"]
+                for row in facets["broken_targets"][:top]
             ],
         },
     }
 
 
 def _with_scores(db: Database, domain: str, rows: list[dict]) -> list[dict]:
-    """Top referring domains with ``relevance`` and ``toxicity`` (None until ``backlinks score``)."""
+    """Top referring domains with ``authority`` (None until ``backlinks rank``), ``relevance`` and
+    ``toxicity`` (None until ``backlinks score``), as they are now."""
     scores = referring_domain_scores(db, domain, (r["domain"] for r in rows))
+    rated = authority(db, (r["domain"] for r in rows))
     return [
         {
-            "authority": None,
+            "authority": rated.get(row["domain"]),
             **row,
             "relevance": scores.get(row["domain"], {}).get("relevance"),
             "toxicity": scores.get(row["domain"], {}).get("toxicity"),
@@ -214,6 +263,12 @@ def history(db: Database, domain: str, today: date | None = None) -> dict[str, l
     A referring domain counts from its first backlink's ``first_seen`` until it
     has no live backlink left (the latest ``lost_at``).
     """
+    return history_from(history_facts(db, domain), today)
+
+
+def history_facts(db: Database, domain: str) -> dict:
+    """What ``history`` reads from the store: the change in live referring domains per day
+    (``[[day, delta], …]``, days as ISO strings) and the events per day."""
     delta: dict[date, int] = {}
     for row in db[BACKLINKS].aggregate(referring_domain_dates_pipeline(domain), allowDiskUse=True):
         first = row["first_seen"].date()
@@ -221,6 +276,19 @@ def history(db: Database, domain: str, today: date | None = None) -> dict[str, l
         if row["live"] == 0 and row.get("lost_at"):
             lost = row["lost_at"].date()
             delta[lost] = delta.get(lost, 0) - 1
+    days: dict[date, dict] = {}
+    for row in db[EVENTS].aggregate(daily_changes_pipeline(domain)):
+        day = row["_id"]["day"].date()
+        days.setdefault(day, {"day": day.isoformat(), **{t: 0 for t in EVENT_TYPES}})[row["_id"]["type"]] = row["n"]
+    return {
+        "referring_delta": [[d.isoformat(), n] for d, n in sorted(delta.items())],
+        "events": [days[d] for d in sorted(days)],
+    }
+
+
+def history_from(facts: dict, today: date | None = None) -> dict[str, list[dict]]:
+    """``history`` from its ``history_facts``, the referring domains carried on to ``today``."""
+    delta = {date.fromisoformat(d): n for d, n in facts["referring_delta"]}
     referring = []
     if delta:
         day, last, count = min(delta), max(max(delta), today or datetime.now(timezone.utc).date()), 0
@@ -228,11 +296,8 @@ def history(db: Database, domain: str, today: date | None = None) -> dict[str, l
             count += delta.get(day, 0)
             referring.append({"day": day, "referring_domains": count})
             day += timedelta(days=1)
-    days: dict[date, dict] = {}
-    for row in db[EVENTS].aggregate(daily_changes_pipeline(domain)):
-        day = row["_id"]["day"].date()
-        days.setdefault(day, {"day": day, **{t: 0 for t in EVENT_TYPES}})[row["_id"]["type"]] = row["n"]
-    return {"referring_domains": referring, "events": [days[d] for d in sorted(days)]}
+    events = [{**row, "day": date.fromisoformat(row["day"])} for row in facts["events"]]
+    return {"referring_domains": referring, "events": events}
 
 
 # --- One row per backlink (``backlinks export``) -------------------------------------

@@ -36,6 +36,7 @@ TARGETS = "targets"  # one document per target domain: brand names, keywords (st
 REFERRING_DOMAINS = "referring_domains"  # one document per (target, referring domain): store/scoring.py
 ROBOTS_ERRORS = "robots_errors"  # hosts whose robots.txt keeps failing (store/robots.py)
 SITES = "sites"  # one document per site an expanding crawl met (store/sites.py)
+SUMMARIES = "summaries"  # one document per target domain, and the targets table: store/summaries.py
 SITE_STATES = ("queued", "crawling", "done", "refused", "robots_unavailable")  # backlinkspider.discovery
 EVENT_TYPES = ("new", "lost", "recovered", "link_type_changed")
 LOST_REASONS = ("link_removed", "page_not_found", "page_redirected", "page_error", "page_noindex")
@@ -49,6 +50,8 @@ def ensure_indexes(db: Database) -> None:
     """Create the indexes the writes and the reports rely on (idempotent)."""
     db[BACKLINKS].create_index([(f, ASCENDING) for f in BACKLINK_KEY], unique=True, name="backlink_key")
     db[BACKLINKS].create_index([("target_domain", ASCENDING), ("last_seen", DESCENDING)])
+    # The dashboard's table sorted by first seen, a window of the index at a time (web/windows.py).
+    db[BACKLINKS].create_index([("target_domain", ASCENDING), ("first_seen", DESCENDING)])
     db[BACKLINKS].create_index([("source_domain", ASCENDING)])
     # Target checks: the distinct target URLs of a domain, and their backlinks.
     db[BACKLINKS].create_index([("target_domain", ASCENDING), ("target_url", ASCENDING)])

@@ -35,6 +35,7 @@ from scipy.sparse.csgraph import connected_components
 from backlinkspider import relevance as rel
 from backlinkspider.anchors import Categorizer, default_brand
 from backlinkspider.rank import DAMPING, Ranking, graph_arrays
+from backlinkspider.store.freshness import mark_changed
 from backlinkspider.store.queries import EXTERNAL
 from backlinkspider.store.ranking import rank_graph
 from backlinkspider.store.schema import (
@@ -138,6 +139,7 @@ def score(
     clock = time.perf_counter()
     updated = _write_relevance(db, links, relevance, basis)
     written = _write_referring_domains(db, docs, chosen)
+    mark_changed(db, None)  # summaries hold relevance histograms, authority and toxicity
     db[STORE_INFO].replace_one(
         {"_id": SCORED}, {"_id": SCORED, "scored_at": now, "targets": chosen or None}, upsert=True
     )

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 from pymongo.database import Database
 
+from backlinkspider.store.freshness import mark_changed
 from backlinkspider.store.queries import EXTERNAL, ONE_IF_LIVE
 from backlinkspider.store.schema import BACKLINKS, PAGES
 
@@ -70,12 +71,13 @@ def linking_pages_pipeline(domain: str) -> list[dict]:
 
 
 def mark_sitewide(db: Database, domains: Iterable[str], share: float, min_pages: int) -> dict[str, int]:
-    """Set ``sitewide`` on every backlink of each referring domain in ``domains``.
+    """Set ``sitewide`` on every backlink of each referring domain in ``domains`` (and mark the
+    summaries of the targets whose flags changed).
 
     Returns how many referring domains link sitewide to some target, and how
     many backlinks changed flag.
     """
-    linking, changed = 0, 0
+    linking, changed, flagged = 0, 0, set()
     for domain in sorted(set(domains)):
         pages = next(db[PAGES].aggregate(crawled_pages_pipeline(domain)), {"n": 0})["n"]
         need = max(min_pages, share * pages) if pages else float("inf")
@@ -90,6 +92,8 @@ def mark_sitewide(db: Database, domains: Iterable[str], share: float, min_pages:
         for value, targets in wrong.items():
             if targets:  # one write per domain and flag, not per target
                 changed += _flag(db, {"source_domain": domain, "target_domain": {"$in": sorted(targets)}}, value)
+                flagged.update(targets)
+    mark_changed(db, flagged)
     return {"domains_sitewide": linking, "backlinks_changed": changed}
 
 

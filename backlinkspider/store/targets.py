@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pymongo.database import Database
 
 from backlinkspider.anchors import Categorizer, default_brand
+from backlinkspider.store.freshness import mark_changed
 from backlinkspider.store.schema import TARGETS
 
 
@@ -39,6 +40,7 @@ def set_target(db: Database, domain: str, brand: list[str] | None = None, keywor
     if keywords is not None:
         fields["keywords"] = keywords
     db[TARGETS].update_one({"_id": domain}, {"$set": fields}, upsert=True)
+    mark_changed(db, [domain])  # its anchor categories
     return target(db, domain)
 
 

@@ -57,6 +57,10 @@ async def _domain(request: Request) -> str | JSON:
     return found
 
 
+REFERRING_LIMIT = 1000  # referring domains a page of the API, unless limit says
+MAX_REFERRING = 10_000
+
+
 def _params(request: Request) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
@@ -66,7 +70,8 @@ def _params(request: Request) -> dict[str, list[str]]:
 
 async def targets(request: Request) -> JSON:
     store = request.app.state.store
-    return JSON({"targets": await store.targets(request.query_params.get("q", "").strip())})
+    rows, table = await store.targets(request.query_params.get("q", "").strip())
+    return JSON({"targets": rows, "computed_at": table["computed_from"], "stale": table["stale"]})
 
 
 async def profile(request: Request) -> JSON:
@@ -95,7 +100,16 @@ async def referring_domains(request: Request) -> JSON:
     domain = await _domain(request)
     if isinstance(domain, JSON):
         return domain
-    return JSON({"domain": domain, "referring_domains": await request.app.state.store.referring_domains(domain)})
+    try:
+        start = decode_cursor(request.query_params["cursor"])[0] if request.query_params.get("cursor") else 0
+    except BadFilter as exc:
+        return error(400, str(exc))
+    limit = request.query_params.get("limit", str(REFERRING_LIMIT))
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_REFERRING or not isinstance(start, int) or start < 0:
+        return error(400, f"limit={limit!r} is not a whole number from 1 to {MAX_REFERRING}")
+    rows, total = await request.app.state.store.referring_domains(domain, start, start + int(limit))
+    following = encode_cursor(start + int(limit), None) if start + int(limit) < total else None
+    return JSON({"domain": domain, "total": total, "referring_domains": rows, "next_cursor": following})
 
 
 async def anchors(request: Request) -> JSON:

@@ -25,9 +25,11 @@ from backlinkspider.web.data import Store
 
 
 def create_app(
-    mongo_uri: str, database: str, password: str = "", redis_url: str = "", crawl: str = "backlinks"
+    mongo_uri: str, database: str, password: str = "", redis: Any = None, crawl: str = "backlinks"
 ) -> Starlette:
-    """The dashboard and API over ``database`` at ``mongo_uri``; ``password``: basic auth on every route."""
+    """The dashboard and API over ``database`` at ``mongo_uri``; ``password``: basic auth on every
+    route; ``redis``: the settings of the distributed crawl's Redis (``REDIS_URL``, ``REDIS_PARAMS``,
+    …), None when it is not distributed."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -38,9 +40,9 @@ def create_app(
             await app.state.store.close()
 
     async def crawl_status() -> dict[str, Any]:
-        if not redis_url:
+        if redis is None:
             return {"distributed": False}
-        return await to_thread.run_sync(_redis_status, redis_url, crawl)
+        return await to_thread.run_sync(_redis_status, redis, crawl)
 
     middleware = [Middleware(BasicAuth, password=password)] if password else []
     static = Mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
@@ -54,12 +56,14 @@ def create_app(
     return app
 
 
-def _redis_status(url: str, crawl: str) -> dict[str, Any]:
+def _redis_status(settings: Any, crawl: str) -> dict[str, Any]:
+    """``backlinks status --json``, on the client every command builds from the settings."""
     import redis
 
+    from backlinkspider.frontier.connection import blocking_client
     from backlinkspider.frontier.status import cluster_status
 
-    server = redis.Redis.from_url(url, socket_timeout=5)
+    server = blocking_client(settings)
     try:
         return {"distributed": True, **cluster_status(server, crawl)}
     except redis.RedisError as exc:

@@ -24,7 +24,7 @@ from bson.errors import InvalidId
 from backlinkspider.store.schema import KINDS, LINK_TYPES, PLACEMENTS
 
 STATUSES = ("live", "lost", "broken")
-SORTS = ("last_seen", "first_seen", "relevance")
+SORTS = ("last_seen", "first_seen", "authority", "relevance")
 PAGE = 50
 MAX_PAGE = 1000
 
@@ -170,7 +170,8 @@ class BacklinkQuery:
         value, last_id = self.after
         if self.one_per_domain:
             return {"$and": [found, {"source_domain": {"$gt": value}}]}
-        later = [{self.sort: value, "_id": {"$lt": last_id}}]
+        # No ``_id``: a page cut short by its reading budget; go on strictly below ``value``.
+        later = [{self.sort: value, "_id": {"$lt": last_id}}] if last_id is not None else []
         if value is not None:  # nulls (never scored, say) sort last, after every value
             later += [{self.sort: {"$lt": value}}, {self.sort: None}]
         return {"$and": [found, {"$or": later}]}
@@ -180,7 +181,20 @@ class BacklinkQuery:
 
     # --- Cursors and links ------------------------------------------------------------
 
+    def only_one_per_domain(self) -> bool:
+        """Whether "one link per domain" is the only filter: then the domain's summary holds
+        each referring domain's best link, highest authority first, and the cursor is a
+        position in that list. With other filters the best link is chosen among the rows they
+        keep, by referring domain name."""
+        return replace(self, sort="last_seen", limit=PAGE, after=None) == BacklinkQuery(
+            self.domain, one_per_domain=True
+        )
+
     def _after(self, doc: dict) -> tuple:
+        if self.sort == "authority" and not self.one_per_domain:  # its referring domain's place, and ``_id``
+            return (doc["_position"], doc["_id"])
+        if "_position" in doc:
+            return (doc["_position"] + 1, None)
         return (doc["source_domain"], None) if self.one_per_domain else (doc.get(self.sort), doc["_id"])
 
     def next_page(self, doc: dict) -> BacklinkQuery:
@@ -190,6 +204,10 @@ class BacklinkQuery:
     def cursor_after(self, doc: dict) -> str:
         """The cursor of the page that follows ``doc``, for a link or the API."""
         return encode_cursor(*self._after(doc))
+
+    def cursor(self) -> str:
+        """The cursor this query's page starts from (``after``), for a link or the API."""
+        return encode_cursor(*(self.after or (None, None)))
 
     def params(self, **change: Any) -> list[tuple[str, str]]:
         """The query string of this table (``change`` applied), as the page links and forms use it."""

@@ -72,8 +72,16 @@ def schema() -> dict:
         "paths": {
             "/api/v1/targets": _get(
                 "Domains with backlinks",
-                "most live backlinks first",
-                {"type": "object", "properties": {"targets": {"type": "array", "items": obj}}},
+                "most live backlinks first (the 100 first); computed_at: when the table was computed, stale: true "
+                "while a crawl has written since (its end computes it again)",
+                {
+                    "type": "object",
+                    "properties": {
+                        "targets": {"type": "array", "items": obj},
+                        "computed_at": {"type": "string", "format": "date-time"},
+                        "stale": {"type": "boolean"},
+                    },
+                },
                 [_query("q", "only domains whose name contains this", {"type": "string"})],
             ),
             "/api/v1/domains/{domain}/profile": _get(
@@ -86,7 +94,9 @@ def schema() -> dict:
             ),
             "/api/v1/domains/{domain}/backlinks": _get(
                 "Backlinks, filtered, a page at a time",
-                "rows with the columns of `backlinks export --format jsonl`; next_cursor is null on the last page",
+                "rows with the columns of `backlinks export --format jsonl`; next_cursor is null on the last page. "
+                "A page may hold fewer rows than limit when its filters keep few: each request reads a bounded "
+                "stretch of the index; follow next_cursor until it is null",
                 {
                     "type": "object",
                     "properties": {
@@ -99,7 +109,26 @@ def schema() -> dict:
                 404,
             ),
             "/api/v1/domains/{domain}/referring-domains": _get(
-                "Every referring domain", "with backlinks, live backlinks and authority", obj, [DOMAIN], 404
+                "Referring domains, a page at a time",
+                "with backlinks, live backlinks, authority and toxicity; highest authority first, then by name; "
+                "total: how many; next_cursor is null on the last page",
+                {
+                    "type": "object",
+                    "properties": {
+                        "total": {"type": "integer"},
+                        "referring_domains": {"type": "array", "items": obj},
+                        "next_cursor": {"type": ["string", "null"]},
+                    },
+                },
+                [
+                    DOMAIN,
+                    _query(
+                        "limit", "rows a page", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}
+                    ),
+                    _query("cursor", "next_cursor of the previous page", {"type": "string"}),
+                ],
+                400,
+                404,
             ),
             "/api/v1/domains/{domain}/anchors": _get(
                 "Anchors", "the 100 anchors with most referring domains, and anchor categories", obj, [DOMAIN], 404

@@ -29,6 +29,8 @@ from backlinkspider.web import svg
 from backlinkspider.web.api import _params
 from backlinkspider.web.filters import SORTS, STATUSES, BacklinkQuery, BadFilter, decode_cursor, encode_cursor
 
+REFERRING_PAGE = 100  # referring domains per page
+
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 templates.env.globals.update(version=__version__, iso=iso)
 templates.env.filters["number"] = lambda n: "–" if n is None else f"{n:,}" if isinstance(n, int) else f"{n:,.1f}"
@@ -53,27 +55,17 @@ async def index(request: Request) -> HTMLResponse:
     search = request.query_params.get("q", "").strip()
     if search and domain_of(search) and await request.app.state.store.known(domain_of(search)):
         return RedirectResponse(f"/d/{domain_of(search)}", 303)  # type: ignore[return-value]
-    found = await request.app.state.store.targets(search)
-    return page(request, "index.html", targets=found, search=search)
+    found, table = await request.app.state.store.targets(search)
+    return page(request, "index.html", targets=found, search=search, table=table)
 
 
-def _authority_chart(rows: list[dict]) -> Markup:
+def _authority_chart(counts: list[int]) -> Markup:
+    """``summaries.authority_buckets``' counts (tenths of authority, then unrated) as bars."""
     label = "Referring domains by authority"
-    if rows and all(row.get("authority") is None for row in rows):
+    if sum(counts) and counts[-1] == sum(counts):
         return svg.empty(label, "Not rated yet: run backlinks rank")
-    return svg.bars(_authority_buckets(rows), label)
-
-
-def _authority_buckets(rows: list[dict]) -> list[tuple[str, int]]:
-    buckets = [(f"{lo}–{lo + 10}", 0) for lo in range(0, 100, 10)]
-    counts = [0] * 10
-    unrated = 0
-    for row in rows:
-        if row.get("authority") is None:
-            unrated += 1
-        else:
-            counts[min(int(row["authority"] // 10), 9)] += 1
-    return [(name, n) for (name, _), n in zip(buckets, counts, strict=True)] + [("unrated", unrated)]
+    names = [f"{lo}–{lo + 10}" for lo in range(0, 100, 10)] + ["unrated"]
+    return svg.bars(list(zip(names, counts, strict=True)), label)
 
 
 async def overview(request: Request) -> HTMLResponse:
@@ -81,9 +73,9 @@ async def overview(request: Request) -> HTMLResponse:
     if isinstance(domain, HTMLResponse):
         return domain
     store = request.app.state.store
-    profile = await store.profile(domain)
-    history = await store.history(domain)
-    referring = await store.referring_domains(domain)
+    summary = await store.summary(domain)
+    profile = await store.profile(domain, summary=summary)
+    history = await store.history(domain, summary=summary)
     charts = {
         "referring": svg.line(
             [(row["day"], row["referring_domains"]) for row in history["referring_domains"]],
@@ -91,10 +83,11 @@ async def overview(request: Request) -> HTMLResponse:
         ),
         "changes": svg.paired_bars(history["events"], ("new", "lost"), "New and lost backlinks per day"),
         "types": svg.bars(list(profile["link_types"].items()), "Live backlinks by link type"),
-        "authority": _authority_chart(referring),
+        "authority": _authority_chart(summary["referring"]["authority_buckets"]),
     }
     placed = {k: v for k, v in profile["placements"].items() if v}
-    return page(request, "overview.html", domain=domain, p=profile, charts=charts, placed=placed, tab="overview")
+    return page(request, "overview.html", domain=domain, p=profile, charts=charts, placed=placed, tab="overview",
+                summary=summary)  # fmt: skip
 
 
 async def backlinks(request: Request) -> HTMLResponse:
@@ -151,22 +144,26 @@ async def referring_domains(request: Request) -> HTMLResponse:
     domain = await _domain(request)
     if isinstance(domain, HTMLResponse):
         return domain
-    rows = await request.app.state.store.referring_domains(domain)
-    rows.sort(key=lambda r: (-(r["authority"] or 0), -r["live"], r["domain"]))
-    return page(request, "referring_domains.html", domain=domain, rows=rows, tab="referring-domains")
+    number = request.query_params.get("page", "1")
+    if not number.isdigit() or int(number) < 1:
+        return page(request, "error.html", 400, title="Bad page", message=f"page={number!r} is not a page number")
+    start = (int(number) - 1) * REFERRING_PAGE
+    rows, total = await request.app.state.store.referring_domains(domain, start, start + REFERRING_PAGE)
+    return page(request, "referring_domains.html", domain=domain, rows=rows, total=total, number=int(number),
+                more=start + REFERRING_PAGE < total, first=start + 1, tab="referring-domains")  # fmt: skip
 
 
 async def disavow(request: Request) -> HTMLResponse:
     domain = await _domain(request)
     if isinstance(domain, HTMLResponse):
         return domain
+    search = request.query_params.get("q", "").strip().lower()
     store = request.app.state.store
-    rows = await store.referring_domains(domain)
-    toxic = await store.toxicity(domain)
-    for row in rows:
-        row["toxicity"] = toxic.get(row["domain"])
-    rows.sort(key=lambda r: (-(r["toxicity"] or -1), r["authority"] or 0, r["domain"]))
-    return page(request, "disavow.html", domain=domain, rows=rows, scored=bool(toxic), tab="disavow")
+    summary = await store.summary(domain)
+    rows, total = await store.disavow_candidates(domain, search, summary)
+    scored = summary["referring"]["scored"]
+    return page(request, "disavow.html", domain=domain, rows=rows, total=total, search=search, scored=scored,
+                tab="disavow")  # fmt: skip
 
 
 async def disavow_txt(request: Request) -> Response:
@@ -174,7 +171,7 @@ async def disavow_txt(request: Request) -> Response:
     if isinstance(domain, HTMLResponse):
         return domain
     ticked = {d for raw in request.query_params.getlist("domain") if (d := raw.strip().lower())}
-    candidates = await request.app.state.store.referring_domains(domain)
+    candidates, _ = await request.app.state.store.referring_domains(domain)
     text = disavow_file(domain, candidates, None, ticked, set())
     if len(text.encode()) > DISAVOW_MAX_BYTES or text.count("\n") > DISAVOW_MAX_LINES:
         return PlainTextResponse(
