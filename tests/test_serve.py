@@ -204,3 +204,10 @@ def test_crawl_status_reads_the_distributed_crawls_redis(mongo_uri, served_store
         server.stop()
     assert status["distributed"] is True and status["start_urls"] == 2 and status["workers_alive"] == 0
     assert page.status == 200 and "not distributed" not in page.text.lower()
+
+
+def test_the_search_boxes_find_domains_by_name(served, served_store):
+    assert [t["domain"] for t in api(served, "/api/v1/targets?q=ACME")["targets"]] == [TARGET]
+    assert api(served, "/api/v1/targets?q=no-such-name")["targets"] == []
+    page = served.get(f"/d/{TARGET}/disavow?q=news").text
+    assert "news-site.com" in page and "seed-site.com" not in page

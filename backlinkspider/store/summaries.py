@@ -38,6 +38,7 @@ from datetime import date, datetime, timezone
 
 from pymongo.database import Database
 
+from backlinkspider.store.columns import FLOAT, INT, OID, STR, names, pack_rows, unpack_rows
 from backlinkspider.store.freshness import EPOCH, FORMAT, TARGETS_ID, is_fresh
 from backlinkspider.store.queries import EXTERNAL, targets_pipeline
 from backlinkspider.store.reads import (
@@ -163,12 +164,23 @@ def _rows_chunk(domain: str, number: int) -> str:
     return f"{domain}~referring/{number:06d}"  # "~": not a domain; zero-padded: sorts as numbers do
 
 
-def _save_chunks(db: Database, key: Callable[[int], str], rows: list[dict]) -> int:
-    """``rows`` in documents of ``CHUNK`` under ``key(0)``, ``key(1)``, …; the chunks of a longer
-    list before are deleted. Returns how many."""
+# The columns of the two long lists (store/columns.py).
+REFERRING = {"domain": STR, "authority": FLOAT, "backlinks": INT, "live": INT, "toxicity": FLOAT, "best": OID}
+TARGET_ROWS = {
+    "domain": STR,
+    "backlinks": INT,
+    "live_backlinks": INT,
+    "referring_domains": INT,
+    "live_referring_domains": INT,
+}
+
+
+def _save_chunks(db: Database, key: Callable[[int], str], rows: list[dict], schema: dict[str, str]) -> int:
+    """``rows`` by column in documents of ``CHUNK`` rows under ``key(0)``, ``key(1)``, …; the
+    chunks of a longer list before are deleted. Returns how many."""
     chunks = [rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)]
     for number, chunk in enumerate(chunks):
-        db[SUMMARIES].replace_one({"_id": key(number)}, {"rows": chunk}, upsert=True)
+        db[SUMMARIES].replace_one({"_id": key(number)}, {"columns": pack_rows(chunk, schema)}, upsert=True)
     end = key(0)[:-7] + "0"  # just past the last id of the series ("0" follows "/")
     db[SUMMARIES].delete_many({"_id": {"$gte": key(len(chunks)), "$lt": end}})
     return len(chunks)
@@ -185,9 +197,28 @@ def referring(db: Database, summary_doc: dict, start: int = 0, stop: int | None 
         return []
     first, last = start // CHUNK, (stop - 1) // CHUNK
     ids = [_rows_chunk(summary_doc["_id"], n) for n in range(first, last + 1)]
-    found = {d["_id"]: d["rows"] for d in db[SUMMARIES].find({"_id": {"$in": ids}})}
-    rows = [row for i in ids for row in found.get(i, ())]
-    return rows[start - first * CHUNK : stop - first * CHUNK]
+    found = {d["_id"]: d["columns"] for d in db[SUMMARIES].find({"_id": {"$in": ids}})}
+    rows: list[dict] = []
+    for n, key in zip(range(first, last + 1), ids, strict=True):
+        if key in found:
+            size = len(names(found[key], "domain"))
+            rows += unpack_rows(found[key], REFERRING, range(max(start - n * CHUNK, 0), min(stop - n * CHUNK, size)))
+    return rows
+
+
+def referring_matching(db: Database, summary_doc: dict, search: str) -> list[dict]:
+    """The referring domain rows of a summary whose name contains ``search``."""
+    held = summary_doc["referring"]
+    if "rows" in held:
+        return [r for r in held["rows"] if search in r["domain"]]
+    ids = [_rows_chunk(summary_doc["_id"], n) for n in range(held["chunks"])]
+    found = {d["_id"]: d["columns"] for d in db[SUMMARIES].find({"_id": {"$in": ids}})}
+    rows: list[dict] = []
+    for key in ids:
+        if key in found:
+            hits = [i for i, name in enumerate(names(found[key], "domain")) if search in name]
+            rows += unpack_rows(found[key], REFERRING, hits)
+    return rows
 
 
 def build(db: Database, domain: str) -> dict:
@@ -219,7 +250,7 @@ def save(db: Database, doc: dict) -> dict:
     """Store a built summary: the rows in chunks, the rest in one document."""
     domain = doc["_id"]
     held = dict(doc["referring"])
-    held["chunks"] = _save_chunks(db, lambda n: _rows_chunk(domain, n), held.pop("rows"))
+    held["chunks"] = _save_chunks(db, lambda n: _rows_chunk(domain, n), held.pop("rows"), REFERRING)
     fields = {k: v for k, v in doc.items() if k != "_id"} | {"referring": held}
     _save(db, domain, fields)
     return {"_id": domain, **fields}
@@ -262,7 +293,7 @@ def build_targets(db: Database) -> dict:
 
 def save_targets(db: Database, header: dict) -> dict:
     fields = {k: v for k, v in header.items() if k not in ("_id", "rows")}
-    fields["chunks"] = _save_chunks(db, _chunk, header["rows"])
+    fields["chunks"] = _save_chunks(db, _chunk, header["rows"], TARGET_ROWS)
     _save(db, TARGETS_ID, fields)
     return {"_id": TARGETS_ID, **fields}
 
@@ -279,8 +310,11 @@ def target_rows(db: Database, header: dict, search: str = "", limit: int = 100) 
         return [r for r in header["rows"] if wanted in r["domain"]][:limit]
     rows: list[dict] = []
     for number in range(header["chunks"]):
-        chunk = db[SUMMARIES].find_one({"_id": _chunk(number)}) or {"rows": []}
-        rows += [r for r in chunk["rows"] if wanted in r["domain"]][: limit - len(rows)]
+        chunk = db[SUMMARIES].find_one({"_id": _chunk(number)})
+        if chunk is None:
+            continue
+        hits = [i for i, name in enumerate(names(chunk["columns"], "domain")) if wanted in name]
+        rows += unpack_rows(chunk["columns"], TARGET_ROWS, hits[: limit - len(rows)])
         if len(rows) >= limit:
             break
     return rows

@@ -124,7 +124,7 @@ class Store:
         if not search:
             held = summary["referring"]
             return held["disavow_first"], held["count"]
-        rows = [r for r in (await self.referring_domains(domain))[0] if search in r["domain"]]
+        rows = await to_thread.run_sync(summaries.referring_matching, self.sync_db, summary, search)
         return summaries.disavow_order(rows)[: summaries.DISAVOW_FIRST], len(rows)
 
     # --- Tables -----------------------------------------------------------------------

@@ -162,7 +162,7 @@ async def disavow(request: Request) -> HTMLResponse:
     summary = await store.summary(domain)
     rows, total = await store.disavow_candidates(domain, search, summary)
     scored = summary["referring"]["scored"]
-    return page(request, "disavow.html", domain=domain, rows=rows, total=total, search=search, scored=scored,
+    return page(request, "disavow.html", domain=domain, rows=rows, total=total, find=search, scored=scored,
                 tab="disavow")  # fmt: skip
 
 

@@ -21,7 +21,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from backlinkspider.store.reads import to_ms
 
 HOUR_MS = 3_600_000
-BUDGET = 1_500  # rows one request reads at most (by the histogram): about 150 ms on the embedded server
+BUDGET = 1_000  # rows one request reads at most (by the histogram): about 100 ms on the embedded server
 
 
 def lower_bound(histogram: list[tuple[int, int]], upper: int | None, want: int) -> tuple[int | None, int]:
