@@ -59,6 +59,14 @@ def _get(summary: str, description: str, body: dict, parameters: list[dict], *er
 ROW = {"type": "object", "properties": {c: {} for c in EXPORT_COLUMNS}}
 
 
+def _paging(what: str, most: int, default: int) -> list[dict]:
+    """``limit`` and ``cursor``: a list read a page at a time."""
+    return [
+        _query("limit", f"{what} a page", {"type": "integer", "minimum": 1, "maximum": most, "default": default}),
+        _query("cursor", "next_cursor of the previous page", {"type": "string"}),
+    ]
+
+
 def schema() -> dict:
     obj = {"type": "object"}
     return {
@@ -120,13 +128,7 @@ def schema() -> dict:
                         "next_cursor": {"type": ["string", "null"]},
                     },
                 },
-                [
-                    DOMAIN,
-                    _query(
-                        "limit", "rows a page", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}
-                    ),
-                    _query("cursor", "next_cursor of the previous page", {"type": "string"}),
-                ],
+                [DOMAIN, *_paging("rows", 10000, 1000)],
                 400,
                 404,
             ),
@@ -144,13 +146,7 @@ def schema() -> dict:
                 "Events, newest first",
                 "new, lost (with reason), recovered and changed backlinks; next_cursor is null on the last page",
                 obj,
-                [
-                    DOMAIN,
-                    _query(
-                        "limit", "events a page", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
-                    ),
-                    _query("cursor", "next_cursor of the previous page", {"type": "string"}),
-                ],
+                [DOMAIN, *_paging("events", 1000, 100)],
                 400,
                 404,
             ),
