@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import pymongo  # noqa: E402
 
+from backlinkspider import store  # noqa: E402
 from backlinkspider.embedded import EmbeddedMongo  # noqa: E402
 from backlinkspider.store import summaries  # noqa: E402
 
@@ -58,6 +59,7 @@ def routes(domain: str, cursor: str | None) -> list[str]:
         f"{d}/backlinks?anchor=click",
         f"{d}/backlinks?one_per_domain=1",
         f"{d}/backlinks?sort=authority",
+        f"{d}/backlinks?sort=relevance",
         f"{d}/backlinks?sort=first_seen&link_type=follow",
         f"{d}/referring-domains",
         f"{d}/referring-domains?page=3",
@@ -99,6 +101,9 @@ def main() -> None:
     largest, median = ranked[0], ranked[len(ranked) // 2]
     with pymongo.MongoClient(uri, tz_aware=True) as client:
         db = client[name]
+        started = time.perf_counter()
+        store.ensure_indexes(db)  # as a crawl does when it starts (a store from an older version gains some)
+        print(f"indexes ensured in {time.perf_counter() - started:.1f} s")
         # What the end of a crawl leaves: the summaries of the domains it wrote, and the targets table.
         took = []
         for domain, _ in (largest, median):

@@ -110,11 +110,22 @@ def _export(db, *args: str) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    "filters", [{}, {"status": ("lost",)}, {"anchor": "acme"}, {"sort": "first_seen"}, {"sort": "authority"}]
+    "filters",
+    [
+        {},
+        {"status": ("lost",)},
+        {"anchor": "acme"},
+        {"sort": "first_seen"},
+        {"sort": "authority"},
+        {"sort": "relevance"},
+    ],
 )
 def test_pages_visit_every_row_once_however_small_the_budget(known, mongo_uri, monkeypatch, filters):
     db, _ = known
     monkeypatch.setattr(windows, "BUDGET", 2)
+    scored = list(db[store.BACKLINKS].find({"target_domain": ACME}, {"_id": 1}))
+    for n, doc in enumerate(scored[:-3]):  # as `backlinks score` leaves them: most rated, some not
+        db[store.BACKLINKS].update_one({"_id": doc["_id"]}, {"$set": {"relevance": float(n * 7 % 23) + 0.5}})
     summaries.compute(db, ACME)
 
     async def every_row() -> tuple[list[dict], int]:
@@ -139,7 +150,8 @@ def test_pages_visit_every_row_once_however_small_the_budget(known, mongo_uri, m
     assert wanted and len(keys) == len(set(keys))
     assert sorted(keys) == sorted((r["referring_page"], r["target_url"], r["anchor"]) for r in wanted)
     field = {"authority": "domain_authority"}.get(filters.get("sort", ""), filters.get("sort", "last_seen"))
-    stamps = [r[field] or 0 for r in rows]
+    unrated = 0 if field == "domain_authority" else -1  # authority: as 0; relevance: after every value
+    stamps = [r[field] if r[field] is not None else unrated for r in rows]
     assert stamps == sorted(stamps, reverse=True) and len(set(stamps)) > 1
     assert pages > len(rows) / 3  # the budget cut pages short: more pages than full ones would need
 

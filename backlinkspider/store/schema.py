@@ -50,8 +50,9 @@ def ensure_indexes(db: Database) -> None:
     """Create the indexes the writes and the reports rely on (idempotent)."""
     db[BACKLINKS].create_index([(f, ASCENDING) for f in BACKLINK_KEY], unique=True, name="backlink_key")
     db[BACKLINKS].create_index([("target_domain", ASCENDING), ("last_seen", DESCENDING)])
-    # The dashboard's table sorted by first seen, a window of the index at a time (web/windows.py).
+    # The dashboard's table sorted by first seen or relevance, a window of the index at a time (web/windows.py).
     db[BACKLINKS].create_index([("target_domain", ASCENDING), ("first_seen", DESCENDING)])
+    db[BACKLINKS].create_index([("target_domain", ASCENDING), ("relevance", DESCENDING)])
     db[BACKLINKS].create_index([("source_domain", ASCENDING)])
     # Target checks: the distinct target URLs of a domain, and their backlinks.
     db[BACKLINKS].create_index([("target_domain", ASCENDING), ("target_url", ASCENDING)])

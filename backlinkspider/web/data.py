@@ -40,7 +40,8 @@ _PREFERENCE = {  # ``reads._preference`` as sort keys: followed, in the content,
     "_content": {"$cond": [{"$eq": ["$placement", "content"]}, 1, 0]},
     "_visible": {"$cond": [{"$eq": ["$hidden", True]}, 0, 1]},
 }
-_WINDOWED = ("last_seen", "first_seen")  # sort fields with an index after target_domain and an hourly histogram
+# Sort fields with an index after ``target_domain`` and a histogram in the summary.
+_WINDOWED = {"last_seen": windows.DATES, "first_seen": windows.DATES, "relevance": windows.POINTS}
 
 
 class Store:
@@ -147,6 +148,7 @@ class Store:
             rest,
             "time",
             histogram,
+            windows.DATES,
             after[0] if after else None,
             after is not None and after[1] is None,
             limit + 1,
@@ -220,7 +222,17 @@ class Store:
             keyed = {"target_domain": query.domain}
             after, resumed = (query.after[0], query.after[1] is None) if query.after else (None, False)
             return await read_windows(
-                self.db[BACKLINKS], keyed, query.page_match(), query.sort, histogram, after, resumed, query.limit + 1
+                self.db[BACKLINKS],
+                keyed,
+                query.page_match(),
+                query.sort,
+                histogram,
+                _WINDOWED[query.sort],
+                after,
+                resumed,
+                query.limit + 1,
+                nulls=query.sort == "relevance",  # never scored, or nothing to compare: last
+                among_nulls=query.after is not None and after is None,
             )
         rest = query.page_match()
         # A referring domain's backlinks: its own index (all its links), not the target's.

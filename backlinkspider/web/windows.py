@@ -14,7 +14,10 @@ below what this one read). A stale histogram only makes windows less even, never
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -24,12 +27,15 @@ HOUR_MS = 3_600_000
 BUDGET = 1_000  # rows one request reads at most (by the histogram): about 100 ms on the embedded server
 
 
-def lower_bound(histogram: list[tuple[int, int]], upper: int | None, want: int) -> tuple[int | None, int]:
-    """Going down from ``upper`` (exclusive; None: from the top), the start of the bucket where
-    ``want`` rows have been passed, and how many rows that is; None when fewer remain."""
+def lower_bound(
+    histogram: list[tuple[int, int]], upper: float | None, want: int, inclusive: bool = False
+) -> tuple[int | None, int]:
+    """Going down from ``upper`` (None: from the top; ``inclusive``: its own bucket too), the
+    start of the bucket where ``want`` rows have been passed, and how many rows that is;
+    None when fewer remain."""
     seen = 0
     for bucket, n in reversed(histogram):
-        if upper is not None and bucket >= upper:
+        if upper is not None and (bucket > upper if inclusive else bucket >= upper):
             continue
         seen += n
         if seen >= want:
@@ -37,8 +43,20 @@ def lower_bound(histogram: list[tuple[int, int]], upper: int | None, want: int) 
     return None, seen
 
 
-def moment(ms: int) -> datetime:
+def moment(ms: float) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How a sort field's values map onto its histogram's buckets and back."""
+
+    to_bucket: Callable[[Any], float]
+    to_value: Callable[[float], Any]
+
+
+DATES = Scale(to_ms, moment)  # hourly buckets of milliseconds since the epoch
+POINTS = Scale(float, float)  # whole relevance points
 
 
 async def read_windows(
@@ -47,35 +65,47 @@ async def read_windows(
     rest: dict,
     field: str,
     histogram: list[tuple[int, int]],
-    after: datetime | None,
+    scale: Scale,
+    after: Any,
     resumed: bool,
     want: int,
-) -> tuple[list[dict], datetime | None]:
+    nulls: bool = False,
+    among_nulls: bool = False,
+) -> tuple[list[dict], Any]:
     """Up to ``want`` documents that match ``keyed`` (indexed fields only: the index's first
     stage) and ``rest``, ``field`` descending then ``_id``, from ``after`` down: the cursor's
     value, the last row's (``rest`` says which rows of that value were shown) or, ``resumed``,
-    where a page cut short stopped (every row below it is still to read); and, when
-    ``BUDGET`` ends the scan before ``want`` are found, the value to go on strictly below."""
+    where a page cut short stopped (every row below it is still to read); ``nulls``: then the
+    rows without a value (they sort last), newest ``_id`` first; ``among_nulls``: the cursor
+    is among those already. Also, when ``BUDGET`` ends the scan before ``want`` are found,
+    the value to go on strictly below."""
     found: list[dict] = []
-    upper = None if after is None else to_ms(after) + (0 if resumed else 1)
-    ask, read = want, 0
-    while True:
-        lower, counted = lower_bound(histogram, upper, ask)
-        span: dict = {}
-        if lower is not None:
-            span["$gte"] = moment(lower)
-        if upper is not None:
-            span["$lt"] = moment(upper)
-        pipeline: list[dict] = [
-            {"$match": {**keyed, **({field: span} if span else {})}},
-            {"$match": rest},
-            {"$sort": {field: -1, "_id": -1}},
-            {"$limit": want - len(found)},
-        ]
-        found += [doc async for doc in await collection.aggregate(pipeline)]
-        read += counted
-        if len(found) >= want or lower is None:
-            return found, None
-        if read >= BUDGET:
-            return found, moment(lower)
-        upper, ask = lower, ask * 2
+    if not among_nulls:
+        upper = None if after is None else scale.to_bucket(after)
+        inclusive = after is not None and not resumed  # rows of the cursor's own value may be left
+        ask, read = want, 0
+        while True:
+            lower, counted = lower_bound(histogram, upper, ask, inclusive)
+            span: dict = {}
+            if lower is not None:
+                span["$gte"] = scale.to_value(lower)
+            if upper is not None:
+                span["$lte" if inclusive else "$lt"] = scale.to_value(upper)
+            if nulls:
+                span["$ne"] = None  # they come last, on their own
+            window = {**keyed, **({field: span} if span else {})}
+            found += await _read(collection, window, rest, field, want - len(found))
+            read += counted
+            if len(found) >= want or lower is None:
+                break
+            if read >= BUDGET:
+                return found, scale.to_value(lower)
+            upper, ask, inclusive = lower, ask * 2, False
+    if nulls and len(found) < want:
+        found += await _read(collection, {**keyed, field: None}, rest, field, want - len(found))
+    return found, None
+
+
+async def _read(collection: AsyncCollection, keyed: dict, rest: dict, field: str, limit: int) -> list[dict]:
+    pipeline: list[dict] = [{"$match": keyed}, {"$match": rest}, {"$sort": {field: -1, "_id": -1}}, {"$limit": limit}]
+    return [doc async for doc in await collection.aggregate(pipeline)]
