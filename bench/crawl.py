@@ -12,8 +12,14 @@ each in a fresh process with the same downloader settings, alternating for
 ``--rounds`` rounds. Ours counts every MongoDB command it sends (pymongo
 command monitoring): that is its number of round trips. ``--journal`` adds a
 third crawler, ours with the pipeline's writes unjournaled (``w: 1`` alone), to
-show what acknowledged-means-on-disk costs; ``--terms`` one without term counting
-(``PAGE_TERMS=0``), to show what ``pages.terms`` costs.
+show what acknowledged-means-on-disk costs; ``--variant NAME=VALUE[,NAME=VALUE]``
+one more crawler per variant, ours with those settings (``--variant PAGE_TERMS=0``
+shows what ``pages.terms`` costs; ``--variant CONCURRENT_ITEMS=100`` what Scrapy's
+default would). ``crawlee`` is Crawlee for Python (the ``bench`` extra), as issue 20
+configured it. Each line gives pages/s, CPU a page of the crawler process and of
+the MongoDB server, and the crawler's peak memory; ``--profile DIR`` samples both
+with py-spy and shares that CPU out by component (download, engine and
+middlewares, scheduler, extraction, classification, pipeline, store).
 
     python bench/crawl.py [--pages 5000] [--rounds 2] [--journal]
 """
@@ -22,8 +28,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
+import re
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +51,6 @@ COMMON = {
     "LOG_LEVEL": "WARNING",
     "SITE_PAGE_LIMIT": 0,
 }
-CONCURRENT_ITEMS_DEFAULT = 100  # Scrapy's; what `ours` runs with unless the project sets it
 EXTERNAL = ["acme-tools.com", "greenthumb-supplies.com", "janedoe.blogspot.com", "notacme-tools.com"]
 
 
@@ -92,7 +101,59 @@ def serve(port_file: str, pages: int, sites: int, links: int) -> None:
 # -- the crawlers (run in child processes) -------------------------------------
 
 
-def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, items: int = 0) -> dict:
+def cpu_seconds() -> float:
+    """User + system CPU of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of another process (the MongoDB server), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_crawlee(seeds: list[str], proxy: str) -> dict:
+    """Crawlee for Python's ParselCrawler, configured as issue 20 measured it.
+
+    Concurrency pinned at 32 (no per-host limit: Crawlee has none), robots.txt
+    respected, one ``enqueue_links`` pass a page (same hostname, like bare's
+    ``allowed_domains``), nothing stored; its request queue in memory.
+    """
+    import asyncio
+
+    from crawlee import ConcurrencySettings
+    from crawlee.crawlers import ParselCrawler, ParselCrawlingContext
+    from crawlee.proxy_configuration import ProxyConfiguration
+    from crawlee.storage_clients import MemoryStorageClient
+
+    crawler = ParselCrawler(
+        concurrency_settings=ConcurrencySettings(min_concurrency=32, max_concurrency=32, desired_concurrency=32),
+        respect_robots_txt_file=True,
+        proxy_configuration=ProxyConfiguration(proxy_urls=[proxy]),
+        storage_client=MemoryStorageClient(),
+        max_request_retries=2,
+        configure_logging=False,
+    )
+
+    @crawler.router.default_handler
+    async def parse(context: ParselCrawlingContext) -> None:
+        await context.enqueue_links()
+
+    logging.getLogger("crawlee").setLevel(logging.WARNING)
+    cpu0, t0 = cpu_seconds(), time.monotonic()
+    final = asyncio.run(crawler.run(seeds))
+    elapsed, cpu = time.monotonic() - t0, cpu_seconds() - cpu0
+    pages = final.requests_finished
+    return {"kind": "crawlee", "pages": pages, "elapsed": elapsed, "pages_per_s": pages / elapsed, "cpu": cpu,
+            "peak_mb": peak_mb(), "commands": {}}  # fmt: skip
+
+
+def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, variant: str = "") -> dict:
     os.environ["SCRAPY_SETTINGS_MODULE"] = "backlinkspider.settings"
     import scrapy
     from pymongo import monitoring
@@ -138,10 +199,9 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, item
     )
     if kind == "bare":
         settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}}, priority="cmdline")
-    if kind == "no_terms":
-        settings.set("PAGE_TERMS", 0, priority="cmdline")
-    if kind == "items":
-        settings.set("CONCURRENT_ITEMS", items, priority="cmdline")
+    for pair in filter(None, variant.split(",")):
+        name, _, value = pair.partition("=")
+        settings.set(name.strip(), value.strip(), priority="cmdline")
     if kind == "unjournaled":
         from pymongo.write_concern import WriteConcern
 
@@ -151,7 +211,9 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, item
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider if kind == "bare" else "backlinks")
     process.crawl(crawler, seeds=seeds if kind == "bare" else ",".join(seeds))
+    cpu0 = cpu_seconds()
     process.start()
+    cpu = cpu_seconds() - cpu0
     stats = crawler.stats.get_stats()
     elapsed = (stats["finish_time"] - stats["start_time"]).total_seconds()
     pages = stats.get("response_received_count", 0)
@@ -160,8 +222,69 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, item
         "pages": pages,
         "elapsed": elapsed,
         "pages_per_s": pages / elapsed,
+        "cpu": cpu,
+        "peak_mb": peak_mb(),
         "commands": counter.commands,
     }
+
+
+# -- the profile ----------------------------------------------------------------
+
+PROFILE_RATE = 250  # samples a second: the sampler's own CPU stays out of the figures
+
+
+def spy(output: str) -> list[str]:
+    """py-spy record, collapsed stacks (one line per stack, root first), native frames off."""
+    return ["py-spy", "record", "--rate", str(PROFILE_RATE), "--format", "raw", "--output", output, "--nonblocking"]
+
+
+#: A sample is charged to the first rule, from the innermost frame outwards, whose
+#: text occurs in the frame ("function (file:line)"). Order matters within a frame
+#: only; the innermost matching frame decides.
+COMPONENTS = [
+    ("startup and shutdown", ["<frozen importlib", "_find_and_load"]),
+    ("store: MongoDB client (pymongo, BSON)", ["pymongo/", "bson/"]),
+    ("pipeline: write plan (mongo, changes, sitewide)", ["pipelines/mongo.py", "pipelines/changes.py",
+                                                         "pipelines/sitewide.py", "pipelines/spill.py"]),
+    ("classification (normalize, classify)", ["pipelines/normalize.py", "pipelines/classify.py", "tldextract/",
+                                              "backlinkspider/urls.py", "backlinkspider/keys.py"]),
+    ("extraction (links, terms, language)", ["backlinkspider/links.py", "backlinkspider/terms.py", "selectolax",
+                                             "backlinkspider/language.py", "backlinkspider/link_context.py",
+                                             "py3langid", "snowballstemmer", "backlinkspider/anchors.py",
+                                             "backlinkspider/layout.py", "backlinkspider/spiders/"]),
+    ("scheduler and dupefilter", ["scrapy/core/scheduler.py", "scrapy/dupefilters.py", "scrapy/squeues.py",
+                                  "scrapy/utils/request.py", "queuelib/", "scrapy/pqueues.py",
+                                  "backlinkspider/frontier/", "scrapy_redis/"]),
+    ("robots.txt", ["robots", "protego"]),
+    ("download (Twisted HTTP, the handler)", ["scrapy/core/downloader/handlers", "twisted/web/",
+                                              "twisted/internet/tcp.py", "twisted/protocols/", "scrapy/core/http2",
+                                              "scrapy/core/downloader/webclient", "twisted/internet/endpoints.py",
+                                              "scrapy/core/downloader/contextfactory"]),
+    ("engine and middlewares", ["scrapy/", "backlinkspider/", "itemadapter/", "w3lib/", "parsel/", "twisted/",
+                                "asyncio/", "selectors.py"]),
+]  # fmt: skip
+
+
+def budget(raw: Path, cpu_seconds: float, pages: int) -> str:
+    """CPU ms a page by component: the process's measured CPU, shared out as py-spy's samples fall."""
+    counts: dict[str, int] = {}
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        part = "other"
+        for frame in reversed(stack.split(";")):
+            hit = next((name for name, needles in COMPONENTS if any(k in frame for k in needles)), None)
+            if hit:
+                part = hit
+                break
+        counts[part] = counts.get(part, 0) + int(n)
+    total = sum(counts.values()) or 1
+    rows = sorted(counts.items(), key=lambda kv: -kv[1])
+    return "\n".join(
+        f"    {raw.stem.rsplit('-', 1)[1]:<8} {name:<48} {cpu_seconds * n / total / pages * 1000:6.2f} ms a page"
+        for name, n in rows
+    )
 
 
 # -- the orchestration ---------------------------------------------------------
@@ -174,8 +297,25 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=12, help="internal links per page")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of bare and ours")
     parser.add_argument("--journal", action="store_true", help="also crawl with unjournaled writes, to compare")
-    parser.add_argument("--terms", action="store_true", help="also crawl without term counting (PAGE_TERMS=0)")
-    parser.add_argument("--items", type=int, default=0, help="also crawl ours with CONCURRENT_ITEMS set to this")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[,NAME=VALUE]",
+        help="also crawl ours with these settings (repeatable), e.g. PAGE_TERMS=0",
+    )
+    parser.add_argument(
+        "--per-site",
+        type=int,
+        default=32,
+        help="Scrapy's CONCURRENT_REQUESTS_PER_DOMAIN (default 32: no per-site limit below the 32 overall, as Crawlee)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample every crawler and the store server with py-spy into DIR, and print CPU a page by component",
+    )
+    parser.add_argument("--no-crawlee", action="store_true", help="leave Crawlee out (it needs the bench extra)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -185,7 +325,12 @@ def main() -> None:
         return
     if args.child:
         job = json.loads(args.child)
-        print(json.dumps(run_crawler(**job)))
+        if job["kind"] == "crawlee":
+            result = run_crawlee(job["seeds"], os.environ["http_proxy"])
+        else:
+            COMMON["CONCURRENT_REQUESTS_PER_DOMAIN"] = job.pop("per_site")
+            result = run_crawler(**job)
+        print(json.dumps(result))
         return
 
     import bson
@@ -220,51 +365,74 @@ def main() -> None:
         print(f"web: {args.pages} pages over {args.sites} sites, {args.links} internal + 3 external links a page")
         results = []
         for r in range(args.rounds):
-            stored = (
-                ["ours"] + ["unjournaled"] * args.journal + ["no_terms"] * args.terms + ["items"] * bool(args.items)
-            )
+            stored = ["ours"] + ["unjournaled"] * args.journal + [f"ours {v}" for v in args.variant]
             if r % 2:  # the server slows as its databases grow: alternate which arm goes first
                 stored.reverse()
-            kinds = ["bare", *stored]
+            kinds = ["bare", *stored] + ["crawlee"] * (not args.no_crawlee)
             for kind in kinds:
-                job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "database": f"bench_{r}_{kind}",
-                       "items": args.items}  # fmt: skip
+                database = re.sub(r"\W", "_", f"bench_{r}_{kind}")
+                job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "per_site": args.per_site,
+                       "database": database, "variant": kind.partition(" ")[2]}  # fmt: skip
+                store_cpu = process_cpu(mongo.process.pid)
+                command = [sys.executable, __file__, "--child", json.dumps(job)]
+                spies = []
+                if args.profile:
+                    name = Path(args.profile) / f"round{r + 1}-{kind}"
+                    name.parent.mkdir(parents=True, exist_ok=True)
+                    command = [*spy(f"{name}-crawler.txt"), "--", *command]
+                    if kind not in ("bare", "crawlee"):
+                        spies.append(subprocess.Popen([*spy(f"{name}-store.txt"), "--pid", str(mongo.process.pid)]))
                 out = subprocess.run(
-                    [sys.executable, __file__, "--child", json.dumps(job)],
+                    command,
                     env=env,
                     capture_output=True,
                     text=True,
                     check=True,
                     cwd=ROOT,
                 )
-                res = json.loads(out.stdout.strip().splitlines()[-1])
+                res = json.loads([x for x in out.stdout.splitlines() if x.startswith("{")][-1])
+                res["store_cpu"] = process_cpu(mongo.process.pid) - store_cpu
+                for s in spies:
+                    s.send_signal(signal.SIGINT)  # py-spy writes its samples and exits
+                    s.wait()
                 results.append(res)
                 line = (
                     f"round {r + 1} {kind:<11} {res['pages']:>6} pages {res['elapsed']:7.1f} s "
-                    f"{res['pages_per_s']:7.1f} pages/s"
+                    f"{res['pages_per_s']:7.1f} pages/s  CPU a page: crawler {res['cpu'] / res['pages'] * 1000:.2f} ms"
+                    f", store {res['store_cpu'] / res['pages'] * 1000:.2f} ms; peak {res['peak_mb']:.0f} MB"
                 )
-                if kind != "bare":
+                if kind not in ("bare", "crawlee"):
                     total = sum(res["commands"].values())
                     line += (
                         f"   MongoDB round trips {total} ({total / res['pages'] * 50:.2f} per 50 pages:"
                         f" {json.dumps(res['commands'], sort_keys=True)})"
                     )
                 print(line, flush=True)
+                if args.profile:
+                    for part, cpu in (("crawler", res["cpu"]), ("store", res["store_cpu"])):
+                        if Path(f"{name}-{part}.txt").exists():
+                            print(budget(Path(f"{name}-{part}.txt"), cpu, res["pages"]), flush=True)
         best = {k: max(x["pages_per_s"] for x in results if x["kind"] == k) for k in {x["kind"] for x in results}}
         print(
             f"best pages/s: bare {best['bare']:.1f}, ours {best['ours']:.1f}: "
             f"ours = {best['ours'] / best['bare']:.2f}x bare (target: at least 0.9x)"
         )
-        if args.items:
+        if "crawlee" in best:
             print(
-                f"CONCURRENT_ITEMS={args.items}: {best['items']:.1f} pages/s against ours' {best['ours']:.1f} "
-                f"(Scrapy's default, {CONCURRENT_ITEMS_DEFAULT}): {best['items'] / best['ours']:.2f}x"
+                f"Crawlee {best['crawlee']:.1f} pages/s: ours = {best['ours'] / best['crawlee']:.2f}x Crawlee "
+                f"(target: at least 1.0x); by round: "
+                + ", ".join(
+                    f"{o['pages_per_s'] / c['pages_per_s']:.2f}x"
+                    for o, c in zip(
+                        [x for x in results if x["kind"] == "ours"],
+                        [x for x in results if x["kind"] == "crawlee"],
+                        strict=True,
+                    )
+                )
             )
-        if args.terms:
-            print(
-                f"term counting: ours {best['ours']:.1f} pages/s, without terms {best['no_terms']:.1f}: "
-                f"{best['ours'] / best['no_terms']:.2f}x"
-            )
+        for variant in args.variant:
+            mine = best[f"ours {variant}"]
+            print(f"{variant}: {mine:.1f} pages/s against ours' {best['ours']:.1f}: {mine / best['ours']:.2f}x")
         if args.journal:
             print(
                 f"journaled writes: ours {best['ours']:.1f} pages/s, unjournaled {best['unjournaled']:.1f}: "

@@ -32,6 +32,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bson import ObjectId
 from pymongo import UpdateOne
 
 from backlinkspider.scope import stores
@@ -59,6 +60,8 @@ class Plan:
     events: list[dict] = field(default_factory=list)
     # op index -> (page, link): a ``new`` event if that upsert inserts a document
     upserts: dict[int, tuple] = field(default_factory=dict)
+    # op index -> the document that upsert would create: sent as an insert first (pipelines/mongo.py)
+    inserts: dict[int, dict] = field(default_factory=dict)
 
     def new_events(self, inserted: dict[int, object]) -> list[dict]:
         """``new`` events for the upserts that inserted (op index -> ``_id``)."""
@@ -109,8 +112,19 @@ def event(
     }
 
 
-def link_op(page, link) -> UpdateOne:
-    """Upsert a backlink seen on ``page``: it is live, whatever it was before."""
+def created(filter: dict, update: dict) -> dict:
+    """The document an upsert of ``update`` on the equality ``filter`` creates when none
+    matches, with its ``_id`` made here: what the pipeline inserts when it knows the
+    document is new (an insert is a third of an upsert's work on the server)."""
+    doc = {"_id": ObjectId(), **filter}
+    for operator in ("$set", "$setOnInsert", "$min", "$max"):
+        doc.update(update.get(operator, {}))
+    return doc
+
+
+def link_write(page, link) -> tuple[dict, dict]:
+    """The filter and update of the upsert of a backlink seen on ``page``: it is live,
+    whatever it was before."""
     fields = {
         "source_host": page.host,
         "source_domain": page.domain,
@@ -136,7 +150,7 @@ def link_op(page, link) -> UpdateOne:
         fields["redirect_url"] = link.redirect_url
     if link.sitewide is not None:
         fields["sitewide"] = link.sitewide
-    return UpdateOne(
+    return (
         {"source_url": page.url, "target_url": link.url, "anchor": link.anchor},
         {
             "$set": fields,
@@ -148,7 +162,6 @@ def link_op(page, link) -> UpdateOne:
             # Not sitewide until the crawl's tally or its end pass says so (pipelines/sitewide.py).
             **({"$setOnInsert": {"sitewide": False}} if link.sitewide is None else {}),
         },
-        upsert=True,
     )
 
 
@@ -221,8 +234,10 @@ def _visit(result: Plan, page, stored: dict) -> None:
             if doc.get("lost_at") is None and not doc.get("page_noindex"):
                 _lose(result, doc, page.fetched_at, "page_noindex")  # the page turned noindex
                 continue
-        if doc is None:
+        write = link_write(page, link)
+        if doc is None:  # not stored before, as far as the batch's read knows
             result.upserts[len(result.ops)] = (page, link)
+            result.inserts[len(result.ops)] = created(*write)
         elif doc.get("lost_at") is not None:
             result.events.append(
                 _event(
@@ -245,7 +260,7 @@ def _visit(result: Plan, page, stored: dict) -> None:
                     link_types=link.link_types,
                 )
             )
-        result.ops.append(link_op(page, link))
+        result.ops.append(UpdateOne(*write, upsert=True))
     for key, doc in stored.items():
         if key not in present:
             _lose(result, doc, page.fetched_at, "link_removed")

@@ -14,6 +14,7 @@ from pymongo.errors import AutoReconnect, BulkWriteError, OperationFailure
 from scrapy.utils.test import get_crawler
 
 from pipelines import mongo
+from pipelines.changes import created
 from pipelines.mongo import MongoPipeline, StoreGone, unreachable
 
 
@@ -36,6 +37,15 @@ class Flaky:
     def insert_many(self, *args, **kwargs):
         self._maybe_fail()
         return self.collection.insert_many(*args, **kwargs)
+
+
+class AnswerLost(Flaky):
+    """A collection whose first ``failures`` bulk writes land but answer with a dropped connection."""
+
+    def bulk_write(self, *args, **kwargs):
+        result = self.collection.bulk_write(*args, **kwargs)
+        self._maybe_fail()
+        return result
 
 
 REFUSED = OperationFailure("document is too large (injected)", code=10334)
@@ -95,6 +105,42 @@ def test_a_refused_write_that_succeeds_on_a_retry_lands(pipeline):
     pipeline.db = {"backlinks": Flaky(pipeline.real.backlinks, failures=2, error=REFUSED)}
     ok, _ = pipeline._bulk("backlinks", _ops(3))
     assert ok and pipeline.real.backlinks.count_documents({}) == 3
+
+
+def _believed_new(keys):
+    """Upserts of ``keys`` and the documents each would create, all believed new."""
+    writes = [
+        ({"k": k}, {"$set": {"seen": "now"}, "$min": {"first": 5}, "$setOnInsert": {"flag": False}}) for k in keys
+    ]
+    return [UpdateOne(*w, upsert=True) for w in writes], {i: created(*w) for i, w in enumerate(writes)}
+
+
+def test_a_document_believed_new_but_stored_gets_its_upsert(pipeline):
+    """Inserted when new; stored already (a duplicate key): updated exactly as its upsert
+    would have, and not reported as created."""
+    collection = pipeline.real.backlinks
+    collection.create_index("k", unique=True)
+    collection.insert_one({"k": 1, "seen": "before", "first": 3, "flag": True})
+    pipeline.db = {"backlinks": collection}
+    ops, docs = _believed_new([0, 1, 2])
+    ok, made = pipeline._bulk("backlinks", ops, docs)
+    assert ok and sorted(made) == [0, 2]
+    assert made[0] == collection.find_one({"k": 0})["_id"] == docs[0]["_id"]
+    assert collection.find_one({"k": 1}, {"_id": 0}) == {"k": 1, "seen": "now", "first": 3, "flag": True}
+    assert collection.find_one({"k": 2}, {"_id": 0}) == {"k": 2, "seen": "now", "first": 5, "flag": False}
+    assert pipeline.stats.get_value("backlinks/mongo/backlinks_stored_before") == 1
+    assert pipeline.stats.get_value("backlinks/mongo/retries") is None
+
+
+def test_inserts_that_landed_before_an_outage_are_not_stored_twice(pipeline, clock):
+    collection = pipeline.real.backlinks
+    collection.create_index("k", unique=True)
+    pipeline.db = {"backlinks": AnswerLost(collection, failures=1)}
+    ops, docs = _believed_new([0, 1, 2])
+    ok, _ = pipeline._bulk("backlinks", ops, docs)
+    assert ok and collection.count_documents({}) == 3
+    assert pipeline.stats.get_value("backlinks/mongo/backlinks_stored_before") == 3
+    assert pipeline.stats.get_value("backlinks/mongo/backlinks_lost") is None
 
 
 def test_events_already_there_are_not_a_failure(pipeline):
