@@ -12,7 +12,7 @@ each in a fresh process with the same downloader settings, alternating for
 ``--rounds`` rounds. Ours counts every MongoDB command it sends (pymongo
 command monitoring): that is its number of round trips. ``--journal`` adds a
 third crawler, ours with the pipeline's writes unjournaled (``w: 1`` alone), to
-show what acknowledged-means-on-disk costs; ``--variant NAME=VALUE[,NAME=VALUE]``
+show what acknowledged-means-on-disk costs; ``--variant 'NAME=VALUE [NAME=VALUE]'``
 one more crawler per variant, ours with those settings (``--variant PAGE_TERMS=0``
 shows what ``pages.terms`` costs; ``--variant CONCURRENT_ITEMS=100`` what Scrapy's
 default would). ``crawlee`` is Crawlee for Python (the ``bench`` extra), as issue 20
@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import random
-import re
 import resource
 import signal
 import subprocess
@@ -193,15 +192,16 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, vari
 
     counter = Counter()
     monitoring.register(counter)
+    idle = [0.0]  # when the crawl last ran out of requests: closing (the store's end passes) starts
     settings = get_project_settings()
     settings.setdict(
         {**COMMON, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database, "BACKLINKS_REPORT": False}, priority="cmdline"
     )
     if kind == "bare":
         settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {}}, priority="cmdline")
-    for pair in filter(None, variant.split(",")):
+    for pair in variant.split():
         name, _, value = pair.partition("=")
-        settings.set(name.strip(), value.strip(), priority="cmdline")
+        settings.set(name, json.loads(value) if value.startswith("{") else value, priority="cmdline")
     if kind == "unjournaled":
         from pymongo.write_concern import WriteConcern
 
@@ -210,6 +210,11 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, vari
         mongo.JOURNALED = WriteConcern(w=1)  # what the pipeline wrote with before
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider if kind == "bare" else "backlinks")
+
+    def ran_out():
+        idle[0] = time.time()
+
+    crawler.signals.connect(ran_out, signal=scrapy.signals.spider_idle)
     process.crawl(crawler, seeds=seeds if kind == "bare" else ",".join(seeds))
     cpu0 = cpu_seconds()
     process.start()
@@ -222,6 +227,7 @@ def run_crawler(kind: str, seeds: list[str], mongo_uri: str, database: str, vari
         "pages": pages,
         "elapsed": elapsed,
         "pages_per_s": pages / elapsed,
+        "closing": stats["finish_time"].timestamp() - idle[0],
         "cpu": cpu,
         "peak_mb": peak_mb(),
         "commands": counter.commands,
@@ -251,33 +257,59 @@ COMPONENTS = [
     ("extraction (links, terms, language)", ["backlinkspider/links.py", "backlinkspider/terms.py", "selectolax",
                                              "backlinkspider/language.py", "backlinkspider/link_context.py",
                                              "py3langid", "snowballstemmer", "backlinkspider/anchors.py",
-                                             "backlinkspider/layout.py", "backlinkspider/spiders/"]),
+                                             "backlinkspider/layout.py", "backlinkspider/spiders/", "parsel/",
+                                             "crawlee/crawlers/_parsel/", "crawlee/_utils/urls.py"]),
     ("scheduler and dupefilter", ["scrapy/core/scheduler.py", "scrapy/dupefilters.py", "scrapy/squeues.py",
                                   "scrapy/utils/request.py", "queuelib/", "scrapy/pqueues.py",
-                                  "backlinkspider/frontier/", "scrapy_redis/"]),
+                                  "backlinkspider/frontier/", "scrapy_redis/", "crawlee/storage_clients/",
+                                  "crawlee/storages/", "crawlee/request_loaders/"]),
     ("robots.txt", ["robots", "protego"]),
     ("download (Twisted HTTP, the handler)", ["scrapy/core/downloader/handlers", "twisted/web/",
                                               "twisted/internet/tcp.py", "twisted/protocols/", "scrapy/core/http2",
                                               "scrapy/core/downloader/webclient", "twisted/internet/endpoints.py",
-                                              "scrapy/core/downloader/contextfactory"]),
-    ("engine and middlewares", ["scrapy/", "backlinkspider/", "itemadapter/", "w3lib/", "parsel/", "twisted/",
-                                "asyncio/", "selectors.py"]),
+                                              "scrapy/core/downloader/contextfactory", "crawlee/http_clients/",
+                                              "impit"]),
+    ("spider middlewares", ["scrapy/spidermiddlewares/", "scrapy/core/spidermw.py"]),
+    ("downloader middlewares", ["scrapy/downloadermiddlewares/", "scrapy/core/downloader/middleware.py",
+                                "backlinkspider/guard.py", "backlinkspider/redirects.py", "backlinkspider/backoff.py"]),
+    ("Scrapy's tasks for each response's output (CONCURRENT_ITEMS)", ["_parallel_asyncio"]),
+    ("stats, logging and signals", ["scrapy/statscollectors.py", "logging/", "scrapy/signalmanager.py",
+                                    "pydispatch/", "scrapy/utils/signal.py"]),
+]  # fmt: skip
+
+#: What no component above claims: the engine, the reactor and the event loop.
+ENGINE = ("engine, reactor and event loop", ["scrapy/", "backlinkspider/", "itemadapter/", "w3lib/", "parsel/",
+                                             "twisted/", "asyncio/", "selectors.py", "crawlee/"])  # fmt: skip
+
+
+#: The store server's samples, by the command they serve (the outermost matching frame).
+STORE_COMMANDS = [
+    ("store: inserts", ["_insert (secantus/commands.py"]),
+    ("store: updates and upserts", ["_update (secantus/commands.py"]),
+    ("store: reads (find, aggregate, getMore)", ["_find (secantus/commands.py", "_aggregate (secantus/commands.py",
+                                                 "_get_more (secantus/commands.py", "_count (secantus/commands.py"]),
+    ("store: the wire, threads and the rest", [""]),  # matches any frame: only the last rule may
 ]  # fmt: skip
 
 
 def budget(raw: Path, cpu_seconds: float, pages: int) -> str:
     """CPU ms a page by component: the process's measured CPU, shared out as py-spy's samples fall."""
+    store = raw.stem.endswith("-store")
+    rules = STORE_COMMANDS if store else COMPONENTS
     counts: dict[str, int] = {}
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
         if not n.isdigit():
             continue
         part = "other"
-        for frame in reversed(stack.split(";")):
-            hit = next((name for name, needles in COMPONENTS if any(k in frame for k in needles)), None)
-            if hit:
-                part = hit
-                break
+        frames = stack.split(";")
+        if store:  # the first command handler from the root; else the last rule
+            part = next((n for f in frames for n, needles in rules[:-1] if any(k in f for k in needles)), rules[-1][0])
+        else:  # the innermost frame that belongs to a component, else to the engine
+            for group in (rules, [ENGINE]):
+                part = next((n for f in reversed(frames) for n, k in group if any(x in f for x in k)), part)
+                if part != "other":
+                    break
         counts[part] = counts.get(part, 0) + int(n)
     total = sum(counts.values()) or 1
     rows = sorted(counts.items(), key=lambda kv: -kv[1])
@@ -301,8 +333,8 @@ def main() -> None:
         "--variant",
         action="append",
         default=[],
-        metavar="NAME=VALUE[,NAME=VALUE]",
-        help="also crawl ours with these settings (repeatable), e.g. PAGE_TERMS=0",
+        metavar="'NAME=VALUE [NAME=VALUE]'",
+        help="also crawl ours with these settings (repeatable), e.g. PAGE_TERMS=0; a dict as JSON without spaces",
     )
     parser.add_argument(
         "--per-site",
@@ -362,18 +394,21 @@ def main() -> None:
         env = {**os.environ, "http_proxy": port_file.read_text()}
         env.pop("no_proxy", None)
         seeds = [f"http://{site_of(i, args.sites)}/" for i in range(args.sites)]
+        for i, variant in enumerate(args.variant, 1):
+            print(f"ours+v{i}: ours with {variant}")
         print(f"web: {args.pages} pages over {args.sites} sites, {args.links} internal + 3 external links a page")
         results = []
         for r in range(args.rounds):
-            stored = ["ours"] + ["unjournaled"] * args.journal + [f"ours {v}" for v in args.variant]
+            stored = ["ours"] + ["unjournaled"] * args.journal + [f"ours+v{i + 1}" for i in range(len(args.variant))]
             if r % 2:  # the server slows as its databases grow: alternate which arm goes first
                 stored.reverse()
             kinds = ["bare", *stored] + ["crawlee"] * (not args.no_crawlee)
             for kind in kinds:
-                database = re.sub(r"\W", "_", f"bench_{r}_{kind}")
+                database = f"bench_{r}_{kind}".replace("+", "_")
+                variant = args.variant[int(kind[6:]) - 1] if kind.startswith("ours+v") else ""
                 job = {"kind": kind, "seeds": seeds, "mongo_uri": mongo_uri, "per_site": args.per_site,
-                       "database": database, "variant": kind.partition(" ")[2]}  # fmt: skip
-                store_cpu = process_cpu(mongo.process.pid)
+                       "database": database, "variant": variant}  # fmt: skip
+                store_cpu, web_cpu = process_cpu(mongo.process.pid), process_cpu(server.pid)
                 command = [sys.executable, __file__, "--child", json.dumps(job)]
                 spies = []
                 if args.profile:
@@ -392,14 +427,17 @@ def main() -> None:
                 )
                 res = json.loads([x for x in out.stdout.splitlines() if x.startswith("{")][-1])
                 res["store_cpu"] = process_cpu(mongo.process.pid) - store_cpu
+                res["web_cpu"] = process_cpu(server.pid) - web_cpu
                 for s in spies:
                     s.send_signal(signal.SIGINT)  # py-spy writes its samples and exits
                     s.wait()
                 results.append(res)
+                ms = {part: res[part] / res["pages"] * 1000 for part in ("cpu", "store_cpu", "web_cpu")}
                 line = (
                     f"round {r + 1} {kind:<11} {res['pages']:>6} pages {res['elapsed']:7.1f} s "
-                    f"{res['pages_per_s']:7.1f} pages/s  CPU a page: crawler {res['cpu'] / res['pages'] * 1000:.2f} ms"
-                    f", store {res['store_cpu'] / res['pages'] * 1000:.2f} ms; peak {res['peak_mb']:.0f} MB"
+                    f"(closing {res.get('closing', 0):.1f}) {res['pages_per_s']:7.1f} pages/s  CPU a page: crawler "
+                    f"{ms['cpu']:.2f} ms, store {ms['store_cpu']:.2f} (the web {ms['web_cpu']:.2f}); "
+                    f"peak {res['peak_mb']:.0f} MB"
                 )
                 if kind not in ("bare", "crawlee"):
                     total = sum(res["commands"].values())
@@ -430,9 +468,9 @@ def main() -> None:
                     )
                 )
             )
-        for variant in args.variant:
-            mine = best[f"ours {variant}"]
-            print(f"{variant}: {mine:.1f} pages/s against ours' {best['ours']:.1f}: {mine / best['ours']:.2f}x")
+        for i, variant in enumerate(args.variant, 1):
+            mine = best[f"ours+v{i}"]
+            print(f"v{i} {variant}: {mine:.1f} pages/s against ours' {best['ours']:.1f}: {mine / best['ours']:.2f}x")
         if args.journal:
             print(
                 f"journaled writes: ours {best['ours']:.1f} pages/s, unjournaled {best['unjournaled']:.1f}: "
