@@ -1,37 +1,44 @@
-"""Crawl throughput and MongoDB round trips, against a bare Scrapy spider.
+"""Crawl throughput, CPU a page and MongoDB round trips: ours against bare Scrapy and Crawlee.
 
 Serves a generated web (``--pages`` pages over ``--sites`` sites, each page
 linking to ``--links`` pages of its site and to a few external sites) from a
 proxy in its own process, starts SecantusDB, then crawls it with:
 
 * ``bare``: a plain Scrapy spider that only downloads pages and follows their
-  links (``response.css("a::attr(href)")`` + ``response.follow``), and
-* ``ours``: ``scrapy crawl backlinks``, storing every backlink in MongoDB,
+  links (``response.css("a::attr(href)")`` + ``response.follow``),
+* ``ours``: ``scrapy crawl backlinks``, storing every backlink in MongoDB, and
+* ``crawlee``: Crawlee for Python's ``ParselCrawler`` (the ``bench`` extra), as
+  issue 20 configured it: concurrency pinned at 32, robots.txt respected, one
+  ``enqueue_links`` pass, nothing stored,
 
-each in a fresh process with the same downloader settings, alternating for
+each in a fresh process at the same concurrency (32 requests, and a per-site
+limit of ``--per-site``, 32 by default: Crawlee has none), alternating for
 ``--rounds`` rounds. Ours counts every MongoDB command it sends (pymongo
 command monitoring): that is its number of round trips. ``--journal`` adds a
 third crawler, ours with the pipeline's writes unjournaled (``w: 1`` alone), to
 show what acknowledged-means-on-disk costs; ``--variant 'NAME=VALUE [NAME=VALUE]'``
 one more crawler per variant, ours with those settings (``--variant PAGE_TERMS=0``
 shows what ``pages.terms`` costs; ``--variant CONCURRENT_ITEMS=100`` what Scrapy's
-default would). ``crawlee`` is Crawlee for Python (the ``bench`` extra), as issue 20
-configured it. Each line gives pages/s, CPU a page of the crawler process and of
-the MongoDB server, and the crawler's peak memory; ``--profile DIR`` samples both
-with py-spy and shares that CPU out by component (download, engine and
-middlewares, scheduler, extraction, classification, pipeline, store).
+default would). Each line gives pages/s, CPU a page of the crawler process, of the
+MongoDB server and of the web server, the crawler's peak memory, and how long ours
+took from its last page to its end (``closing``: the store's backlog, the sitewide
+pass, the summaries); ``--profile DIR`` samples the crawlers and the store server
+with py-spy and shares their CPU out by component (download, engine, middlewares,
+scheduler, extraction, classification, pipeline; the store's by command).
 
-    python bench/crawl.py [--pages 5000] [--rounds 2] [--journal]
+    python bench/crawl.py [--pages 5000] [--rounds 2] [--journal] [--profile DIR] [--no-crawlee]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -364,6 +371,12 @@ def main() -> None:
             result = run_crawler(**job)
         print(json.dumps(result))
         return
+
+    if not args.no_crawlee and importlib.util.find_spec("crawlee") is None:
+        print("Crawlee is not installed (pip install -e '.[bench]'): crawling without it")
+        args.no_crawlee = True
+    if args.profile and shutil.which("py-spy") is None:
+        parser.error("--profile needs py-spy (pip install -e '.[bench]')")
 
     import bson
     from pymongo import MongoClient

@@ -409,10 +409,10 @@ class MongoPipeline:
                 self.stats.inc_value("backlinks/mongo/bulk_writes")
                 # What was written before an error is written all the same.
                 failed = {e["index"] for e in errors}
-                created = {todo[k]: _id for k, _id in upserted.items()}
-                created.update((i, docs[i]["_id"]) for k, i in enumerate(todo) if i in docs and k not in failed)
-                inserted.update(created)
-                self.stats.inc_value(f"backlinks/mongo/{name}_upserted", len(created))
+                made = {todo[k]: _id for k, _id in upserted.items()}
+                made.update((i, docs[i]["_id"]) for k, i in enumerate(todo) if i in docs and k not in failed)
+                inserted.update(made)
+                self.stats.inc_value(f"backlinks/mongo/{name}_upserted", len(made))
                 stored = [todo[e["index"]] for e in errors if e.get("code") == 11000 and todo[e["index"]] in docs]
                 for i in stored:
                     del docs[i]  # there after all: its upsert
