@@ -32,6 +32,7 @@ layout below is theirs too:
 ``P:discovery:hops``        hash: site -> hop (the shortest way found)
 ``P:discovery:entries``     hash: site -> its entry requests, JSON ``[[h1, h2, host, entry], …]``
 ``P:discovery:links``       set: "linking site<TAB>site", each credited once
+``P:discovery:evidence``    hash: site -> the summed evidence of the sites linking to it (``:linkers``: how many)
 ``P:discovery:opened``      list: the sites opened, in the order they were (``:seq``: sites met)
 ``P:discovery:state``       hash: site -> 1 once opened (credits no longer count)
 =========================== ===========================================================

@@ -66,8 +66,9 @@ DEPTH_LIMIT = _env("DEPTH_LIMIT", 0)
 DISCOVERED_SITE_PAGE_LIMIT = _env("DISCOVERED_SITE_PAGE_LIMIT", 100)
 DISCOVERY_ORDER = _env("DISCOVERY_ORDER", "focused")
 DISCOVERY_COCITATION_BOOST = _env("DISCOVERY_COCITATION_BOOST", 4.0)  # linked from a page that links a target
-DISCOVERY_RELEVANCE_BOOST = _env("DISCOVERY_RELEVANCE_BOOST", 4.0)  # × the linking page's cosine to the targets
-DISCOVERY_HOP_DECAY = _env("DISCOVERY_HOP_DECAY", 0.8)  # each hop past the first multiplies by this
+DISCOVERY_RELEVANCE_BOOST = _env("DISCOVERY_RELEVANCE_BOOST", 8.0)  # × the linking page's cosine to the targets
+DISCOVERY_REACH_BOOST = _env("DISCOVERY_REACH_BOOST", 1.0)  # per hop a site is short of expand
+DISCOVERY_INDEGREE_WEIGHT = _env("DISCOVERY_INDEGREE_WEIGHT", 0.1)  # times ln(distinct linking sites)
 # The next waiting site opens when fewer requests than this are queued or in flight
 # (0: CONCURRENT_REQUESTS): late enough to choose with the most evidence, early enough
 # to keep the downloader busy.

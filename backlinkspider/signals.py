@@ -15,7 +15,7 @@ store_drain = object()
 #: no arguments: this worker just pushed seeds to the frontier, so the cluster has work
 #: even if the last look at it found none (target checks wait for a really idle cluster).
 seeds_pushed = object()
-#: ``credits=[(site, linking site, share, hop, discovered_from, entry URL), …]``: ``expand`` in
+#: ``credits=[(site, linking site, evidence, hop, discovered_from, entry URL), …]``: ``expand`` in
 #: distributed mode: a page linked to these sites; the frontier adds them up in Redis.
 sites_linked = object()
 #: ``met=[(site, hop, discovered_from), …]``: the frontier met these sites for the first time.

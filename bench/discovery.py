@@ -4,8 +4,10 @@ Generates a web of ``--sites`` sites in ``--topics`` topical communities (each s
 topic, each page's text drawn from its topic's words; links mostly within the topic, some
 across; which site a link goes to drawn by a power law, so in-degree is one too), where
 the sites of topic 0 link to the ``--targets`` target sites far more often than the
-others. Serves it on loopback through the proxy (in its own process), and crawls it with
-``scrapy crawl backlinks -a expand=N`` from a few seeds, once in each order
+others; the targets' own sites (a few pages each) are about topic 0 too. Serves it on
+loopback through the proxy (in its own process), crawls the targets' own sites into the
+store (as a user's store holds them: the focused order reads what they are about), and
+crawls it with ``scrapy crawl backlinks -a expand=N`` from a few seeds, once in each order
 (``DISCOVERY_ORDER=bfs`` and ``focused``), each to the end (equal budgets: the whole web
 within N hops). Then reads, from each crawl's store, the backlinks into the targets
 found against the pages fetched, in fetch order, and prints how many pages each order
@@ -69,6 +71,7 @@ class Web:
     targets: list[str]  # target hosts
     seeds: list[int]
     words: list[list[str]]  # topic -> its words, most frequent first; [] when the web has no text
+    target_pages: int = 0  # pages of each target's own site, on topic 0 (crawl_targets=1 reads them)
 
     def html(self, s: int, n: int) -> bytes:
         site = self.sites[s]
@@ -88,6 +91,15 @@ class Web:
         parts.append("</main></body></html>")
         return "".join(parts).encode()
 
+    def target_html(self, k: int, n: int) -> bytes:
+        """Page ``n`` of target ``k``'s own site: topic 0's subject, as the sites linking to it."""
+        rng = random.Random(-(k * 1_000_003 + n) - 1)
+        words = self.words[0]
+        text = rng.choices(words, [1 / (j + 1) for j in range(len(words))], k=80) + rng.choices(self.words[-1], k=20)
+        links = "".join(f'<p><a href="/p/{m}">more {m}</a></p>' for m in range(1, self.target_pages) if m != n)
+        head = f"<html><head><title>{self.targets[k]} {n}</title></head><body><main><h1>Page {n}</h1>"
+        return f'{head}<p>{" ".join(text)}</p><p><a href="/">home</a></p>{links}</main></body></html>'.encode()
+
     def host_index(self) -> dict[str, int]:
         return {site.host: i for i, site in enumerate(self.sites)}
 
@@ -100,7 +112,15 @@ def _words(rng: random.Random, n: int) -> list[str]:
 
 
 def synthetic(
-    sites: int, topics: int, targets: int, seeds: int, seed: int, on_topic: float, off_topic: float, seed_topic: int
+    sites: int,
+    topics: int,
+    targets: int,
+    seeds: int,
+    seed: int,
+    on_topic: float,
+    off_topic: float,
+    seed_topic: int,
+    target_pages: int = 5,
 ) -> Web:
     """Topical communities, power-law in-degree, topic 0 linking to the targets."""
     rng = random.Random(seed)
@@ -138,6 +158,7 @@ def synthetic(
         [f"target-{k}.com" for k in range(targets)],
         rng.sample([i for i in range(sites) if seed_topic < 0 or topic_of[i] == seed_topic], seeds),
         topic_words,
+        target_pages=target_pages,
     )
 
 
@@ -203,8 +224,15 @@ def serve(port_file: str, spec: dict) -> None:
     web = build(spec)
     hosts = web.host_index()
 
+    targets = {host: k for k, host in enumerate(web.targets)} if web.target_pages else {}
+
     def resolve(host: str, path: str) -> Response | None:
         s = hosts.get(host)
+        if s is None and host in targets:
+            n = 0 if path == "/" else int(path[3:]) if path.startswith("/p/") and path[3:].isdigit() else -1
+            if not 0 <= n < web.target_pages:
+                return None
+            return Response(200, web.target_html(targets[host], n), [("Content-Type", "text/html; charset=utf-8")])
         if s is None:
             return None
         if path == "/":
@@ -234,6 +262,7 @@ def build(spec: dict) -> Web:
         spec["on_topic"],
         spec["off_topic"],
         spec["seed_topic"],
+        spec["target_pages"],
     )
 
 
@@ -252,10 +281,23 @@ def crawl(order: str, web: Web, expand: int, mongo_uri: str, database: str, env:
     return time.perf_counter() - started
 
 
+def own_site(web: Web, mongo_uri: str, database: str, env: dict) -> None:
+    """Crawl the targets' own sites into the store first: a user monitors their own site, and
+    the expanding crawl reads what its pages are about (``backlinkspider.discovery``'s profile)
+    from the store. Their pages come before the curve's and count the same in both orders."""
+    seeds = ",".join(f"http://{host}/" for host in web.targets)
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", f"seeds={seeds}",
+           "-a", f"targets={','.join(web.targets)}"]  # fmt: skip
+    for name, value in CRAWL_SETTINGS.items():
+        cmd += ["-s", f"{name}={value}"]
+    subprocess.run(cmd, cwd=ROOT, env={**env, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database}, check=True)
+
+
 def curve(db, targets: list[str]) -> tuple[list[int], set[tuple[str, str]]]:
     """Backlinks into the targets found after each page fetched, in fetch order; and which."""
     found: dict[str, set[tuple[str, str]]] = {}
-    for row in db.backlinks.find({"target_domain": {"$in": targets}}, {"source_url": 1, "target_url": 1}):
+    into = {"target_domain": {"$in": targets}, "source_domain": {"$nin": targets}}  # not a target's own links
+    for row in db.backlinks.find(into, {"source_url": 1, "target_url": 1}):
         found.setdefault(row["source_url"], set()).add((row["source_url"], row["target_url"]))
     pages = sorted(db.pages.find({"status": 200}, {"url": 1, "fetched_at": 1}), key=lambda p: p["fetched_at"])
     total, points, seen = 0, [], set()
@@ -282,6 +324,9 @@ def main() -> None:
     parser.add_argument("--seed-topic", type=int, default=-1, help="draw the seeds from this topic (-1: any)")
     parser.add_argument("--on-topic", type=float, default=0.25, help="share of topic 0's pages linking a target")
     parser.add_argument("--off-topic", type=float, default=0.002, help="share of other topics' pages linking one")
+    parser.add_argument("--target-pages", type=int, default=5,
+                        help="pages of each target's own site, crawled into the store first (0: none, the store "
+                             "knows nothing of the targets)")  # fmt: skip
     parser.add_argument("--share", type=float, default=0.8, help="the share of the full crawl's backlinks to reach")
     parser.add_argument("--graph", help="an edge list (source<TAB>target page ids; .xz read as such)")
     parser.add_argument("--skip", type=int, default=2000, help="--graph: the targets are ranked below this many pages")
@@ -301,6 +346,7 @@ def main() -> None:
         "graph",
         "expand",
         "skip",
+        "target_pages",
     )
     spec = {k: getattr(args, k) for k in names}
     spec["site_pages"] = args.site_pages
@@ -325,7 +371,7 @@ def main() -> None:
                                "--topics", str(args.topics), "--targets", str(args.targets), "--seeds", str(args.seeds),
                                "--seed", str(args.seed), "--expand", str(args.expand), "--skip", str(args.skip),
                                "--on-topic", str(args.on_topic), "--off-topic", str(args.off_topic),
-                               "--seed-topic", str(args.seed_topic),
+                               "--seed-topic", str(args.seed_topic), "--target-pages", str(args.target_pages),
                                "--site-pages", str(args.site_pages), *(["--graph", args.graph] if args.graph else [])],
                               stdout=subprocess.DEVNULL)  # fmt: skip
     try:
@@ -337,6 +383,8 @@ def main() -> None:
         client = MongoClient(mongo_uri, tz_aware=True)
         curves, found = {}, {}
         for order in ("bfs", "focused"):
+            if web.target_pages:  # the store knows the targets' own pages, as a user's does
+                own_site(web, mongo_uri, f"discovery_{order}", env)
             elapsed = crawl(order, web, args.expand, mongo_uri, f"discovery_{order}", env, settings)
             curves[order], found[order] = curve(client[f"discovery_{order}"], web.targets)
             print(f"{order:>8}: {len(curves[order])} pages, {len(found[order])} backlinks in {elapsed:.0f} s",

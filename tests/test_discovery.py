@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import subprocess
 from collections import Counter
@@ -24,8 +25,8 @@ NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 # -- the order ---------------------------------------------------------------------
 
 
-def _queue(order: str = FOCUSED, expand: int = 3, **weights: float) -> SiteQueue:
-    queue = SiteQueue(expand, order, Weights(**weights))
+def _queue(order: str = FOCUSED, expand: int = 3, weights: Weights | None = None, **knobs: float) -> SiteQueue:
+    queue = SiteQueue(expand, order, weights or Weights(**knobs))
     queue.add_seed("seed.com")
     return queue
 
@@ -38,7 +39,7 @@ def _popped(queue: SiteQueue) -> list[str]:
 
 
 def test_distinct_linking_sites_and_co_citation_order_the_queue():
-    queue = _queue(relevance_boost=0, cocitation_boost=4.0, hop_decay=1.0)
+    queue = _queue(relevance_boost=0, cocitation_boost=4.0)
     queue.hops.update({"a.com": 0, "b.com": 0, "x.com": 0})
     for page in range(5):  # one site's many pages: counts once
         queue.saw(f"http://x.com/{page}", "x.com", {"many-pages.com": "http://many-pages.com/"}, False, {}, NOW)
@@ -50,11 +51,91 @@ def test_distinct_linking_sites_and_co_citation_order_the_queue():
 
 
 def test_a_relevant_linking_page_counts_more():
-    queue = _queue(cocitation_boost=0, relevance_boost=4.0, hop_decay=1.0)
+    queue = _queue(cocitation_boost=0, relevance_boost=4.0)
     queue.learn({"python": 5, "scrapy": 3})
     queue.saw("http://seed.com/cooking", "seed.com", {"cook.com": "http://cook.com/"}, False, {"recipe": 4}, NOW)
     queue.saw("http://seed.com/py", "seed.com", {"py.com": "http://py.com/"}, False, {"python": 2, "scrapy": 1}, NOW)
     assert _popped(queue) == ["py.com", "cook.com"]
+
+
+def test_reach_comes_before_a_last_hop_site_nothing_speaks_for():
+    # expand=2: a bare link from a hop-1 site puts its site at the last hop, where it
+    # leads nowhere; one from a seed's page is a way further on; a target-citing page's
+    # link outweighs both, even at the last hop.
+    queue = _queue(expand=2)
+    queue.saw("http://seed.com/", "seed.com", {"near.com": "http://near.com/"}, False, {}, NOW)
+    queue.hops["far-linker.com"] = 1
+    queue.saw("http://far-linker.com/", "far-linker.com", {"far.com": "http://far.com/"}, False, {}, NOW)
+    queue.saw("http://far-linker.com/t", "far-linker.com", {"cited.com": "http://cited.com/"}, True, {}, NOW)
+    assert [queue.sites[d].hop for d in ("near.com", "far.com", "cited.com")] == [1, 2, 2]
+    assert _popped(queue) == ["cited.com", "near.com", "far.com"]
+
+
+def test_a_page_at_the_last_hop_speaks_for_sites_met_but_meets_none():
+    queue = _queue(expand=1, relevance_boost=0)
+    queue.saw("http://seed.com/", "seed.com", {"a.com": "http://a.com/", "b.com": "http://b.com/"}, False, {}, NOW)
+    before = queue.sites["b.com"].priority
+    # a.com is at the last hop: its page cites a target and links to b.com (met) and c.com (too far).
+    met = queue.saw("http://a.com/", "a.com", {"b.com": "http://b.com/", "c.com": "http://c.com/"}, True, {}, NOW)
+    assert met == [] and "c.com" not in queue.sites
+    assert queue.sites["b.com"].priority > before
+
+
+def test_the_priority_is_the_documented_formula():
+    weights = Weights(cocitation_boost=4, relevance_boost=4, reach_boost=1.0, indegree_weight=0.1)
+    # Three linking sites, evidence 5 (co-cited), 1 and 3: mean 3; one hop short of expand.
+    assert weights.priority(9.0, 3, hop=2, expand=3) == pytest.approx((3 - 1 + 1) * (1 + 0.1 * math.log(3)))
+    assert weights.priority(1.0, 1, hop=3, expand=3) == 0.0  # nothing for it, and nowhere to lead
+
+
+def test_redis_ranks_waiting_sites_as_one_machine_does(redis_server):
+    """Distributed mode: the flush script computes ``Weights.priority`` from the same credits."""
+    import asyncio
+
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from backlinkspider.frontier.queue import LeasedQueue
+
+    crawler = get_crawler(Spider, {"REDIS_URL": redis_server.url})
+    spider = Spider.from_crawler(crawler, name="backlinks")
+    frontier = LeasedQueue(redis_server.client(), spider, "backlinks:requests")
+    weights = Weights(reach_boost=0.5, indegree_weight=0.3)
+    queue = _queue(expand=3, weights=weights)
+    queue.learn({"python": 3})
+    credits = []
+    pages = [  # (page, its site, its hop, what it links to, links a target, terms)
+        ("http://seed.com/", "seed.com", 0, ["a.com", "b.com"], False, {"python": 1}),
+        ("http://seed.com/t", "seed.com", 0, ["c.com"], True, {"cooking": 2}),
+        ("http://a.com/", "a.com", 1, ["b.com", "d.com"], True, {"python": 2}),
+        ("http://c.com/", "c.com", 1, ["d.com"], False, {}),
+        ("http://d.com/", "d.com", 2, ["e.com", "b.com"], False, {"python": 1, "cooking": 1}),
+        ("http://e.com/", "e.com", 3, ["b.com", "too-far.com"], True, {"python": 2}),  # the last hop
+    ]
+    for url, site, hop, links, cites, terms in pages:
+        queue.hops.setdefault(site, hop)
+        evidence = queue.evidence(cites, terms)  # what the spider sends (and learns) for the page
+        credits += [(d, site, repr(evidence), hop + 1, url, "") for d in links]
+    replay = _queue(expand=3, weights=weights)
+    replay.learn({"python": 3})
+    for url, site, hop, links, cites, terms in pages:
+        replay.hops.setdefault(site, hop)
+        replay.saw(url, site, {d: f"http://{d}/" for d in links}, cites, terms, NOW)
+
+    async def flush():
+        await frontier.flush("w", [], [], [], [], (0, 0), (0, 0), credits, (FOCUSED, 3, 0.5, 0.3))
+        await frontier.aio.aclose()
+
+    asyncio.run(flush())
+    ranked = redis_server.client().zrange("backlinks:discovery", 0, -1, desc=True, withscores=True)
+    assert {site.decode(): score for site, score in ranked} == pytest.approx(
+        {site.domain: site.priority for site in replay.sites.values()}
+    )
+    assert len({round(score, 6) for _, score in ranked}) >= 4  # the credits tell the sites apart
+    assert (
+        "too-far.com" not in replay.sites
+        and redis_server.client().hget("backlinks:discovery:hops", "too-far.com") is None
+    )
 
 
 def test_breadth_first_opens_sites_in_the_order_met():
@@ -82,7 +163,7 @@ def test_expansion_stops_at_n_hops_and_a_shorter_way_lowers_a_hop():
 
 
 def test_a_site_whose_priority_rose_is_served_once_at_its_new_rank():
-    queue = _queue(relevance_boost=0, hop_decay=1.0)
+    queue = _queue(relevance_boost=0)
     queue.hops.update({"a.com": 0, "b.com": 0})
     queue.saw("http://seed.com/", "seed.com", {"x.com": "http://x.com/", "y.com": "http://y.com/"}, False, {}, NOW)
     queue.saw("http://a.com/", "a.com", {"y.com": "http://y.com/"}, False, {}, NOW)
@@ -100,11 +181,24 @@ def test_the_queue_survives_a_pickle_as_jobdir_keeps_it():
 
 def test_profile_cosine_matches_a_hand_computed_one():
     profile = Profile()
-    profile.add({"a": 1, "b": 1})
-    # page {"a": e - 1 + 1}: sublinear weights (1 + ln 1) = 1 for a and b, unit length 1/sqrt2 each.
+    profile.add({"a": 1, "b": 1})  # sublinear weights 1 + ln 1 = 1: a and b 1/sqrt2 each
+    for page in ({"a": 1, "c": 1}, {"b": 1}, {"c": 1}):
+        profile.count(page)
+    # idf = ln((1 + 3 pages) / (1 + pages with the term)): a and b ln 2, c ln 4/3.
+    ln2, ln43 = math.log(2), math.log(4 / 3)
     assert profile.cosine({"a": 1}) == pytest.approx(1 / 2**0.5)
-    assert profile.cosine({"c": 3}) == 0.0 and Profile().cosine({"a": 1}) == 0.0
+    assert profile.cosine({"a": 1, "c": 1}) == pytest.approx(ln2 / (2**0.5 * math.hypot(ln2, ln43)))
+    assert profile.cosine({"d": 3}) == 0.0 and Profile().cosine({"a": 1}) == 0.0
     assert unit_vector({"a": 1, "b": 0}) == {"a": 1.0}
+
+
+def test_a_word_on_every_page_says_nothing_about_relevance():
+    profile = Profile()
+    profile.add({"more": 4, "python": 2})  # a target's page, with the site template's "more"
+    for page in ({"more": 3, "recipe": 2}, {"more": 5, "garden": 1}, {"more": 2, "python": 1}):
+        profile.count(page)
+    assert profile.cosine({"more": 3, "recipe": 2}) == 0.0  # only the template in common
+    assert profile.cosine({"more": 2, "python": 1}) > 0.5
 
 
 def test_a_batch_of_updates_of_one_site_writes_once_in_order():

@@ -80,12 +80,15 @@ class LeasedQueue(Base):
 
     # -- the hot path (asyncio) ------------------------------------------
 
-    async def flush(self, worker, pushes, releases, acks, requeues, bloom, limits, credits=(), order="focused"):
+    async def flush(
+        self, worker, pushes, releases, acks, requeues, bloom, limits, credits=(), ranking=("focused", 0, 1.0, 0.1)
+    ):
         """One script: dedupe and enqueue ``pushes``, free ``releases``, end ``acks``, give back
         ``requeues``, and credit the sites pages linked to (``expand``). ``limits``: the page caps
-        of seed sites and of sites met by expanding. Returns (added, duplicates, capped, met):
-        ``met`` the sites credited for the first time, as (site, hop, discovered_from)."""
-        args = [self.prefix, worker, bloom[0], bloom[1], limits[0], limits[1], order, len(pushes)]
+        of seed sites and of sites met by expanding; ``ranking``: (DISCOVERY_ORDER, expand,
+        DISCOVERY_REACH_BOOST, DISCOVERY_INDEGREE_WEIGHT). Returns (added, duplicates, capped,
+        met): ``met`` the sites credited for the first time, as (site, hop, discovered_from)."""
+        args = [self.prefix, worker, bloom[0], bloom[1], limits[0], limits[1], *ranking, len(pushes)]
         for push in pushes:
             args.extend(push)
         for batch in (releases, acks, requeues):

@@ -41,6 +41,7 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 
 from backlinkspider import signals as our_signals
+from backlinkspider.discovery import Weights
 from backlinkspider.frontier.connection import when_redis_answers
 from backlinkspider.frontier.serializer import SerializationError
 from backlinkspider.frontier.spider import read_targets
@@ -77,6 +78,7 @@ class FrontierScheduler(Scheduler):
         scheduler.site_limit = s.getint("SITE_PAGE_LIMIT")
         scheduler.found_limit = s.getint("DISCOVERED_SITE_PAGE_LIMIT")
         scheduler.order = s.get("DISCOVERY_ORDER")
+        scheduler.weights = Weights.from_settings(s)
         scheduler.open_below_setting = s.getint("DISCOVERY_OPEN_BELOW")
         scheduler.max_idle = s.getint("MAX_IDLE_TIME_BEFORE_CLOSE")
         scheduler.redis_outage_timeout = s.getfloat("REDIS_OUTAGE_TIMEOUT")
@@ -243,12 +245,18 @@ class FrontierScheduler(Scheduler):
     def _outbox(self):
         return self._pushes or self._releases or self._acks or self._requeues or self._credits
 
+    def _ranking(self):
+        """How the flush script ranks waiting sites: the order, ``expand`` and the weights."""
+        expand = getattr(self.spider, "expand", 0)
+        return self.order, expand, self.weights.reach_boost, self.weights.indegree_weight
+
     def _sites_linked(self, credits):
         """``expand``: credit the sites a page linked to; the first time this worker names a
         site, with the requests that open it (its entry URL and home page)."""
-        for site, linker, share, hop, origin, url in credits:
+        expand = getattr(self.spider, "expand", 0)
+        for site, linker, evidence, hop, origin, url in credits:
             requests = ""
-            if site not in self._sent_entries:
+            if site not in self._sent_entries and hop <= expand:  # past expand: evidence for a met site only
                 self._sent_entries[site] = None
                 if len(self._sent_entries) > 100_000:
                     del self._sent_entries[next(iter(self._sent_entries))]
@@ -257,7 +265,7 @@ class FrontierScheduler(Scheduler):
                     h1, h2 = self.df.hashes(request)
                     encoded.append([h1, h2, self.queue.host(request), self.queue.encode(request)])
                 requests = json.dumps(encoded)
-            self._credits.append((site, linker, repr(share), hop, origin, requests))
+            self._credits.append((site, linker, repr(evidence), hop, origin, requests))
         self._schedule_flush()
 
     def _schedule_flush(self):
@@ -282,7 +290,7 @@ class FrontierScheduler(Scheduler):
             credits, self._credits = self._credits[:_MAX_PUSHES], self._credits[_MAX_PUSHES:]
             try:
                 added, dups, capped, met = await self.queue.flush(
-                    self.worker, pushes, releases, acks, requeues, self.bloom, self._limits(), credits, self.order
+                    self.worker, pushes, releases, acks, requeues, self.bloom, self._limits(), credits, self._ranking()
                 )
             except RedisError as exc:
                 # Nothing is dropped: put it all back and try again.

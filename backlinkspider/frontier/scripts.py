@@ -87,12 +87,12 @@ local function reclaim(worker)
 end
 """
 
-# ARGV: prefix, worker, m, k, site_limit, found_limit, order,
+# ARGV: prefix, worker, m, k, site_limit, found_limit, order, expand, reach_boost, indegree_weight,
 #       n, n × (h1, h2, filter, host, site, entry),   -- new requests
 #       n, n × host,                                  -- responses in: free a host slot
 #       n, n × lease,                                 -- done: items stored
 #       n, n × lease,                                 -- not done: back to the queue
-#       n, n × (site, linking site, share, hop, from, entries)  -- expand: sites linked to
+#       n, n × (site, linking site, evidence, hop, from, entries)  -- expand: sites linked to
 # Returns {added, duplicates, capped, {site, hop, from, …} met for the first time}.
 FLUSH = (
     _PRELUDE
@@ -100,8 +100,9 @@ FLUSH = (
 local worker = ARGV[2]
 local m, k, site_limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local found_limit, order = tonumber(ARGV[6]), ARGV[7]
+local expand, reach_boost, indegree_weight = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local added, dups, capped, fresh = 0, 0, 0, 0
-local i = 8
+local i = 11
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local outcome, new = admit(tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4],
@@ -129,18 +130,20 @@ for _ = 1, n do
   if value then requeue(value); redis.call('HDEL', leases, ARGV[i]) end
   i = i + 1
 end
--- expand: credit the sites pages linked to (the order: backlinkspider.discovery).
+-- expand: credit the sites pages linked to (the order: backlinkspider.discovery, whose
+-- Weights.priority this computes: the linking sites' mean evidence, reach, in-degree).
 local discovery = p .. ':discovery'
 local hops, entries = discovery .. ':hops', discovery .. ':entries'
+local evidence, linkers = discovery .. ':evidence', discovery .. ':linkers'
 local met = {}
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  local site, linker, share, hop = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  local site, linker, said, hop = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   local from, requests = ARGV[i + 4], ARGV[i + 5]
   i = i + 6
   local old = redis.call('HGET', hops, site)
-  local known = old ~= false
-  if not known and redis.call('HEXISTS', p .. ':sites', site) == 0 then  -- not a seed's site
+  local known, closer = old ~= false, false
+  if not known and hop <= expand and redis.call('HEXISTS', p .. ':sites', site) == 0 then  -- not a seed's site
     redis.call('HSET', hops, site, hop)
     local seq = redis.call('INCR', discovery .. ':seq')
     if order == 'bfs' then redis.call('ZADD', discovery, -seq, site) end
@@ -148,12 +151,22 @@ for _ = 1, n do
     known = true
   elseif old and hop < tonumber(old) then
     redis.call('HSET', hops, site, hop)  -- a shorter way to it
+    closer = true
   end
   if known then
     if requests ~= '' then redis.call('HSETNX', entries, site, requests) end
-    if order ~= 'bfs' and redis.call('HEXISTS', discovery .. ':state', site) == 0
-       and redis.call('SADD', discovery .. ':links', linker .. '\t' .. site) == 1 then
-      redis.call('ZINCRBY', discovery, share, site)
+    if order ~= 'bfs' and redis.call('HEXISTS', discovery .. ':state', site) == 0 then
+      local fresh_link = redis.call('SADD', discovery .. ':links', linker .. '\t' .. site) == 1
+      if fresh_link then
+        redis.call('HINCRBYFLOAT', evidence, site, said)
+        redis.call('HINCRBY', linkers, site, 1)
+      end
+      if fresh_link or closer then
+        local sum, count = tonumber(redis.call('HGET', evidence, site)), tonumber(redis.call('HGET', linkers, site))
+        local priority = (sum / count - 1 + reach_boost * (expand - tonumber(redis.call('HGET', hops, site))))
+                         * (1 + indegree_weight * math.log(count))
+        redis.call('ZADD', discovery, priority, site)
+      end
     end
   end
 end

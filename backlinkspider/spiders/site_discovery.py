@@ -250,10 +250,10 @@ class SiteDiscoveryMixin:
     ) -> None:
         """Distributed mode: the credits go to the frontier's sorted set with the next flush."""
         assert self.sites is not None
-        if hop is None or hop >= self.expand or not external:
-            return
-        share = self.sites.share(len(external), links_target, page.terms) * self.sites.weights.hop_decay**hop
-        credits = [(domain, site, share, hop + 1, page.url, url) for domain, url in external.items()]
+        if hop is None or hop > self.expand or not external:
+            return  # a page at the last hop meets no site, but speaks for those met (the script knows)
+        evidence = self.sites.evidence(links_target, page.terms)
+        credits = [(domain, site, evidence, hop + 1, page.url, url) for domain, url in external.items()]
         self.crawler.signals.send_catch_log(our_signals.sites_linked, credits=credits)
 
     def site_entry_requests(self, site: str, url: str, hop: int) -> list[scrapy.Request]:
