@@ -130,9 +130,10 @@ class Profile:
         for term, count in terms.items():
             if count <= 0:
                 continue
-            weight = (1.0 + math.log(count)) * idf(term)
+            term_idf = idf(term)
+            weight = (1.0 + math.log(count)) * term_idf
             norm += weight * weight
-            dot += weight * weights.get(term, 0.0) * idf(term)
+            dot += weight * weights.get(term, 0.0) * term_idf
         return max(0.0, min(1.0, dot / (math.sqrt(norm) * self._norm))) if norm else 0.0
 
 
