@@ -71,7 +71,7 @@ class Web:
     targets: list[str]  # target hosts
     seeds: list[int]
     words: list[list[str]]  # topic -> its words, most frequent first; [] when the web has no text
-    target_pages: int = 0  # pages of each target's own site, on topic 0 (crawl_targets=1 reads them)
+    target_pages: int = 0  # pages of each target's own site, on topic 0 (own_site crawls them first)
 
     def html(self, s: int, n: int) -> bytes:
         site = self.sites[s]
@@ -271,13 +271,8 @@ def build(spec: dict) -> Web:
 
 def crawl(order: str, web: Web, expand: int, mongo_uri: str, database: str, env: dict, settings: dict) -> float:
     seeds = ",".join(f"http://{web.sites[s].host}/" for s in web.seeds)
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", f"seeds={seeds}",
-           "-a", f"targets={','.join(web.targets)}", "-a", f"expand={expand}"]  # fmt: skip
-    for name, value in {**CRAWL_SETTINGS, **settings, "DISCOVERY_ORDER": order}.items():
-        cmd += ["-s", f"{name}={value}"]
     started = time.perf_counter()
-    env = {**env, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database}
-    subprocess.run(cmd, cwd=ROOT, env=env, check=True)
+    _scrapy(seeds, web, ["-a", f"expand={expand}"], {**settings, "DISCOVERY_ORDER": order}, mongo_uri, database, env)
     return time.perf_counter() - started
 
 
@@ -285,10 +280,14 @@ def own_site(web: Web, mongo_uri: str, database: str, env: dict) -> None:
     """Crawl the targets' own sites into the store first: a user monitors their own site, and
     the expanding crawl reads what its pages are about (``backlinkspider.discovery``'s profile)
     from the store. Their pages come before the curve's and count the same in both orders."""
-    seeds = ",".join(f"http://{host}/" for host in web.targets)
+    _scrapy(",".join(f"http://{host}/" for host in web.targets), web, [], {}, mongo_uri, database, env)
+
+
+def _scrapy(seeds: str, web: Web, arguments: list[str], settings: dict, mongo_uri: str, database: str, env: dict):
+    """``scrapy crawl backlinks`` from ``seeds`` into the web's targets, into ``database``."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", "backlinks", "-a", f"seeds={seeds}",
-           "-a", f"targets={','.join(web.targets)}"]  # fmt: skip
-    for name, value in CRAWL_SETTINGS.items():
+           "-a", f"targets={','.join(web.targets)}", *arguments]  # fmt: skip
+    for name, value in {**CRAWL_SETTINGS, **settings}.items():
         cmd += ["-s", f"{name}={value}"]
     subprocess.run(cmd, cwd=ROOT, env={**env, "MONGO_URI": mongo_uri, "MONGO_DATABASE": database}, check=True)
 
